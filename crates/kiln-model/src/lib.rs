@@ -1,0 +1,37 @@
+//! `kiln-model`: Kiln's profile model, call tree and every wire codec.
+//!
+//! Pure and deterministic: no I/O, no threads, no async. Decoders take
+//! bytes and return a [`Profile`] or a typed [`Error`] saying which format,
+//! where, and why; they never panic on bad input and bound decompression.
+
+pub mod builder;
+pub mod error;
+pub mod flamebearer;
+pub mod flamegraph;
+pub mod flamegraph_diff;
+pub mod gzip;
+pub mod ingest_name;
+pub mod pprof;
+pub mod profile;
+pub mod profile_type;
+pub mod tree;
+
+/// Types generated from Kiln's own `.proto` files.
+pub mod pb {
+    pub mod google {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/google.v1.rs"));
+        }
+    }
+    pub mod querier {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/querier.v1.rs"));
+        }
+    }
+}
+
+pub use builder::ProfileBuilder;
+pub use error::{Error, ErrorKind, Position, Result};
+pub use profile::{Function, Label, Line, Location, Mapping, Profile, Sample, StrId, ValueType};
+pub use profile_type::ProfileType;
+pub use tree::Tree;
