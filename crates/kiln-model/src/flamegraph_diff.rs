@@ -59,6 +59,17 @@ fn min_value(pairs: &[Pair], max_nodes: i64) -> i64 {
     *kth
 }
 
+/// A node waiting to be laid out: an aligned pair, or (`pair: None`) a
+/// synthetic `other` whose `(self, total)` per side is given.
+struct Pending {
+    pair: Option<usize>,
+    left: (i64, i64),
+    right: (i64, i64),
+    lx: i64,
+    rx: i64,
+    level: usize,
+}
+
 /// The diff flame graph of `left` (baseline) and `right` (comparison).
 /// Trees with negative values are refused, as Pyroscope does.
 pub fn flame_graph_diff(left: &Tree, right: &Tree, max_nodes: i64) -> Result<FlameGraphDiff> {
@@ -72,10 +83,8 @@ pub fn flame_graph_diff(left: &Tree, right: &Tree, max_nodes: i64) -> Result<Fla
     let mut names = NameTable::default();
     let mut levels: Vec<Vec<i64>> = Vec::new();
     let mut max_self = 0i64;
-    // (pair or synthetic other, left x, right x, level)
-    let mut pending: Vec<(Option<usize>, (i64, i64), (i64, i64), i64, i64, usize)> =
-        vec![(Some(0), (0, 0), (0, 0), 0, 0, 0)];
-    while let Some((p, lv, rv, lx, rx, level)) = pending.pop() {
+    let mut pending = vec![Pending { pair: Some(0), left: (0, 0), right: (0, 0), lx: 0, rx: 0, level: 0 }];
+    while let Some(Pending { pair: p, left: lv, right: rv, lx, rx, level }) = pending.pop() {
         let (name, (ls, lt), (rs, rt)) = match p {
             Some(i) => (pairs[i].name, pairs[i].left, pairs[i].right),
             None => (OTHER, lv, rv),
@@ -92,7 +101,7 @@ pub fn flame_graph_diff(left: &Tree, right: &Tree, max_nodes: i64) -> Result<Fla
         for &c in &pairs[i].children {
             let (l, r) = (pairs[c].left, pairs[c].right);
             if l.1 >= min_value || r.1 >= min_value {
-                pending.push((Some(c), l, r, clx, crx, level + 1));
+                pending.push(Pending { pair: Some(c), left: l, right: r, lx: clx, rx: crx, level: level + 1 });
                 clx += l.1;
                 crx += r.1;
             } else {
@@ -101,7 +110,7 @@ pub fn flame_graph_diff(left: &Tree, right: &Tree, max_nodes: i64) -> Result<Fla
             }
         }
         if ol != 0 || or != 0 {
-            pending.push((None, (ol, ol), (or, or), clx, crx, level + 1));
+            pending.push(Pending { pair: None, left: (ol, ol), right: (or, or), lx: clx, rx: crx, level: level + 1 });
         }
     }
     Ok(FlameGraphDiff {

@@ -9,12 +9,23 @@ pub mod error;
 pub mod flamebearer;
 pub mod flamegraph;
 pub mod flamegraph_diff;
+pub mod folded;
 pub mod gzip;
 pub mod ingest_name;
+pub mod jfr;
+pub mod lines;
+pub mod merge;
+pub mod perf_script;
 pub mod pprof;
 pub mod profile;
 pub mod profile_type;
+pub mod sandwich;
+pub mod speedscope;
+pub mod top;
 pub mod tree;
+pub mod tree_format;
+pub mod trie;
+mod varint;
 
 /// Types generated from Kiln's own `.proto` files.
 pub mod pb {

@@ -34,7 +34,7 @@ pub struct Sample {
     pub labels: Vec<Label>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Mapping {
     pub memory_start: u64,
     pub memory_limit: u64,
@@ -57,7 +57,7 @@ pub struct Line {
 
 /// A program counter. `lines` lists the inlined frames innermost first: the
 /// last line is the function the address physically belongs to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Location {
     /// Index into [`Profile::mappings`].
     pub mapping: Option<u32>,

@@ -169,6 +169,16 @@ impl Tree {
         c
     }
 
+    /// A profile with one sample per stack of this tree.
+    pub fn to_profile(&self, sample_type: (&str, &str)) -> Profile {
+        let mut b = crate::builder::ProfileBuilder::new(&[sample_type], ("", ""), 0);
+        self.for_each_stack(|stack, v| {
+            let names: Vec<&str> = stack.iter().map(|&n| self.name(n)).collect();
+            b.add_stack(&names, &[v]);
+        });
+        b.build()
+    }
+
     /// Calls `f(stack, self)` for every node with a self value, with the
     /// stack root first, in depth-first name order.
     pub fn for_each_stack(&self, mut f: impl FnMut(&[NameId], i64)) {
