@@ -89,7 +89,7 @@ impl Strings {
 }
 
 fn from_message(msg: pb::Profile) -> Result<Profile> {
-    let mut strings_table = msg.string_table;
+    let mut strings_table: Vec<String> = msg.string_table.into_iter().map(utf8_lossy).collect();
     if strings_table.is_empty() {
         strings_table.push(String::new());
     }
@@ -128,6 +128,12 @@ fn from_message(msg: pb::Profile) -> Result<Profile> {
         default_sample_type: st.id("default_sample_type", msg.default_sample_type)?,
         strings: strings_table,
     })
+}
+
+/// Takes the bytes as they are when valid UTF-8 (no copy), else replaces
+/// invalid sequences.
+fn utf8_lossy(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn mapping(st: &Strings, m: pb::Mapping) -> Result<Mapping> {
@@ -194,7 +200,7 @@ fn to_message(p: &Profile) -> pb::Profile {
         mapping: p.mappings.iter().enumerate().map(|(i, m)| to_mapping(i, m)).collect(),
         location: p.locations.iter().enumerate().map(|(i, l)| to_location(i, l)).collect(),
         function: p.functions.iter().enumerate().map(|(i, f)| to_function(i, f)).collect(),
-        string_table: p.strings.clone(),
+        string_table: p.strings.iter().map(|s| s.as_bytes().to_vec()).collect(),
         drop_frames: i64::from(p.drop_frames),
         keep_frames: i64::from(p.keep_frames),
         time_nanos: p.time_nanos,
