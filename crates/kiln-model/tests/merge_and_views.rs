@@ -1,0 +1,95 @@
+//! Merging profiles, the top table and the sandwich view.
+
+use kiln_model::merge::merge;
+use kiln_model::sandwich::sandwich;
+use kiln_model::top::top_table;
+use kiln_model::{Profile, ProfileBuilder, Tree};
+use proptest::prelude::*;
+
+fn profile(stacks: &[(Vec<String>, i64)]) -> Profile {
+    let mut b = ProfileBuilder::new(&[("cpu", "nanoseconds")], ("cpu", "nanoseconds"), 10_000_000);
+    for (s, v) in stacks {
+        b.add_stack(s, &[*v]);
+    }
+    b.build()
+}
+
+fn tree(stacks: &[(&str, i64)]) -> Tree {
+    let mut t = Tree::new();
+    for (s, v) in stacks {
+        t.insert_stack(&s.split(';').collect::<Vec<_>>(), *v);
+    }
+    t
+}
+
+fn profiles() -> impl Strategy<Value = Vec<Vec<(Vec<String>, i64)>>> {
+    let stack = (prop::collection::vec("[a-e]", 1..6), 1i64..1000);
+    prop::collection::vec(prop::collection::vec(stack, 0..10), 1..6)
+}
+
+proptest! {
+    #[test]
+    fn merge_order_does_not_change_any_stack(ps in profiles()) {
+        let ps: Vec<Profile> = ps.iter().map(|s| profile(s)).collect();
+        let forward = merge(ps.iter()).unwrap();
+        let backward = merge(ps.iter().rev()).unwrap();
+        prop_assert_eq!(Tree::from_profile(&forward, 0).folded_map(), Tree::from_profile(&backward, 0).folded_map());
+        let mut expected = Tree::new();
+        for p in &ps {
+            expected.add_profile(p, 0);
+        }
+        prop_assert_eq!(Tree::from_profile(&forward, 0).folded_map(), expected.folded_map());
+    }
+
+    #[test]
+    fn tree_merge_equals_inserting_everything_into_one(a in profiles(), b in profiles()) {
+        let (pa, pb) = (profile(&a.concat()), profile(&b.concat()));
+        let mut merged = Tree::from_profile(&pa, 0);
+        merged.merge(&Tree::from_profile(&pb, 0));
+        let mut one = Tree::from_profile(&pa, 0);
+        one.add_profile(&pb, 0);
+        prop_assert_eq!(merged.folded_map(), one.folded_map());
+    }
+}
+
+#[test]
+fn merge_deduplicates_symbols_and_sums_samples() {
+    let s = |v: &str| v.split(';').map(String::from).collect::<Vec<_>>();
+    let a = profile(&[(s("main;work"), 10), (s("main;idle"), 1)]);
+    let b = profile(&[(s("main;work"), 5)]);
+    let m = merge([&a, &b]).unwrap();
+    assert_eq!(m.functions.len(), 3);
+    assert_eq!(m.samples.len(), 2);
+    assert_eq!(m.totals(), vec![16]);
+}
+
+#[test]
+fn merge_refuses_different_sample_types() {
+    let a = profile(&[]);
+    let b = ProfileBuilder::new(&[("alloc_space", "bytes")], ("space", "bytes"), 1).build();
+    let e = merge([&a, &b]).unwrap_err();
+    assert!(e.message.contains("different sample types"), "{e}");
+}
+
+#[test]
+fn top_table_counts_recursion_once_in_total() {
+    let t = tree(&[("main;f;f;g", 4), ("main;f", 1), ("main;h", 5)]);
+    let rows = top_table(&t);
+    let f = rows.iter().find(|r| r.name == "f").unwrap();
+    assert_eq!((f.self_value, f.total), (1, 5));
+    let main = rows.iter().find(|r| r.name == "main").unwrap();
+    assert_eq!((main.self_value, main.total), (0, 10));
+    assert_eq!(rows[0].name, "h");
+}
+
+#[test]
+fn sandwich_shows_callers_and_callees_of_one_function() {
+    let t = tree(&[("main;a;f;x", 3), ("main;b;f;y", 2), ("main;b;f", 1), ("main;z", 9)]);
+    let s = sandwich(&t, "f");
+    let callers = s.callers.folded_map();
+    assert_eq!((callers["f;a;main"], callers["f;b;main"]), (3, 3));
+    let callees = s.callees.folded_map();
+    assert_eq!((callees["f;x"], callees["f;y"], callees["f"]), (3, 2, 1));
+    assert_eq!(s.callees.total(), 6);
+    assert!(sandwich(&t, "absent").callers.is_empty());
+}
