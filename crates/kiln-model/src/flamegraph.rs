@@ -70,15 +70,15 @@ pub fn flame_graph(tree: &Tree, max_nodes: i64) -> FlameGraph {
         }
         levels[level].extend_from_slice(&[x, total, self_value, name_index]);
         let Item::Real(n) = item else { continue };
-        let mut child_x = x + self_value;
+        let mut child_x = x.saturating_add(self_value);
         let mut other = 0i64;
         for c in tree.sorted_children(n) {
             let child = tree.node(c);
             if child.total >= min_value && tree.name(child.name) != OTHER {
                 pending.push((Item::Real(c), child_x, level + 1));
-                child_x += child.total;
+                child_x = child_x.saturating_add(child.total);
             } else {
-                other += child.total;
+                other = other.saturating_add(child.total);
             }
         }
         if other != 0 {
@@ -101,8 +101,8 @@ pub(crate) fn left_to_right_deltas(level: Vec<i64>, width: usize, x_fields: &[us
         let mut prev = 0i64;
         for node in out.chunks_exact_mut(width) {
             let x = node[f];
-            node[f] = x - prev;
-            prev = x + node[f + 1];
+            node[f] = x.saturating_sub(prev);
+            prev = x.saturating_add(node[f + 1]);
         }
     }
     out

@@ -96,17 +96,17 @@ pub fn flame_graph_diff(left: &Tree, right: &Tree, max_nodes: i64) -> Result<Fla
         }
         levels[level].extend_from_slice(&[lx, lt, ls, rx, rt, rs, ni]);
         let Some(i) = p else { continue };
-        let (mut clx, mut crx) = (lx + ls, rx + rs);
+        let (mut clx, mut crx) = (lx.saturating_add(ls), rx.saturating_add(rs));
         let (mut ol, mut or) = (0i64, 0i64);
         for &c in &pairs[i].children {
             let (l, r) = (pairs[c].left, pairs[c].right);
             if l.1 >= min_value || r.1 >= min_value {
                 pending.push(Pending { pair: Some(c), left: l, right: r, lx: clx, rx: crx, level: level + 1 });
-                clx += l.1;
-                crx += r.1;
+                clx = clx.saturating_add(l.1);
+                crx = crx.saturating_add(r.1);
             } else {
-                ol += l.1;
-                or += r.1;
+                ol = ol.saturating_add(l.1);
+                or = or.saturating_add(r.1);
             }
         }
         if ol != 0 || or != 0 {
@@ -116,7 +116,7 @@ pub fn flame_graph_diff(left: &Tree, right: &Tree, max_nodes: i64) -> Result<Fla
     Ok(FlameGraphDiff {
         names: names.names,
         levels: levels.into_iter().map(|l| Level { values: left_to_right_deltas(l, 7, &[0, 3]) }).collect(),
-        total: left.total() + right.total(),
+        total: left.total().saturating_add(right.total()),
         max_self,
         left_ticks: left.total(),
         right_ticks: right.total(),

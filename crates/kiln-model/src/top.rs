@@ -26,9 +26,9 @@ pub fn top_table(tree: &Tree) -> Vec<TopEntry> {
             0
         } else {
             let e = by_name.entry(node.name).or_default();
-            e.0 += node.self_value;
+            e.0 = e.0.saturating_add(node.self_value);
             if !on_path.contains(&node.name) {
-                e.1 += node.total;
+                e.1 = e.1.saturating_add(node.total);
             }
             on_path.push(node.name);
             depth + 1

@@ -95,6 +95,14 @@ impl Tree {
         c
     }
 
+    /// Adds to a node's self and total, saturating rather than overflowing
+    /// on hostile input.
+    fn add(&mut self, n: u32, self_value: i64, total: i64) {
+        let node = &mut self.nodes[n as usize];
+        node.self_value = node.self_value.saturating_add(self_value);
+        node.total = node.total.saturating_add(total);
+    }
+
     /// Adds `value` to a stack of interned names, root first. Non-positive
     /// values are ignored, as in Pyroscope.
     pub fn insert_ids(&mut self, root_first: &[NameId], value: i64) {
@@ -102,12 +110,12 @@ impl Tree {
             return;
         }
         let mut n = ROOT;
-        self.nodes[ROOT as usize].total += value;
+        self.add(ROOT, 0, value);
         for &name in root_first {
             n = self.child(n, name);
-            self.nodes[n as usize].total += value;
+            self.add(n, 0, value);
         }
-        self.nodes[n as usize].self_value += value;
+        self.add(n, value, 0);
     }
 
     /// Adds `value` to a stack of frame names, root first.
@@ -153,8 +161,7 @@ impl Tree {
         let mut pending = vec![(ROOT, ROOT)];
         while let Some((src, dst)) = pending.pop() {
             let s = &other.nodes[src as usize];
-            self.nodes[dst as usize].self_value += s.self_value;
-            self.nodes[dst as usize].total += s.total;
+            self.add(dst, s.self_value, s.total);
             for &c in &s.children {
                 let d = self.child(dst, names[other.nodes[c as usize].name as usize]);
                 pending.push((c, d));

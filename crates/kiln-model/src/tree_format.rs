@@ -86,7 +86,7 @@ pub fn encode(tree: &Tree, max_nodes: i64) -> Vec<u8> {
         let (name, self_value, kids) = match item {
             Item::Real(n, extra) => {
                 let node = tree.node(n);
-                let self_value = if n == ROOT { 0 } else { node.self_value + extra };
+                let self_value = if n == ROOT { 0 } else { node.self_value.saturating_add(extra) };
                 (tree.name(node.name), self_value, kept_children(tree, n, min_value))
             }
             Item::Other(v) => (OTHER, v, Vec::new()),
@@ -123,7 +123,7 @@ fn kept_children(tree: &Tree, n: u32, min_value: i64) -> Vec<Item> {
             }
             kept.push(Item::Real(c, 0));
         } else {
-            other += child.total;
+            other = other.saturating_add(child.total);
         }
     }
     if other == 0 {

@@ -74,7 +74,7 @@ pub fn encode(tree: &Tree) -> Vec<u8> {
     keys.dedup_by(|b, a| {
         let same = a.0 == b.0;
         if same {
-            a.1 += b.1;
+            a.1 = a.1.saturating_add(b.1);
         }
         same
     });

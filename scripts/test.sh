@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every check Kiln has, installing what they need on a fresh machine:
+# formatting, clippy, the test suites, and a short run of every fuzz target.
+# Build output is cached under ~/.cache/kiln so repeated runs are fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
+FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/kiln/fuzz-target}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "tools"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "tests"
+cargo nextest run --workspace --no-fail-fast
+cargo test --workspace --doc
+
+# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain
+# accept them, so no second toolchain has to be installed.
+step "fuzz: every target for ${FUZZ_SECONDS}s"
+export RUSTC_BOOTSTRAP=1
+targets=$(cd fuzz && cargo fuzz list)
+(cd fuzz && cargo fuzz build --target-dir "$FUZZ_TARGET_DIR")
+for t in $targets; do
+  mkdir -p "$FUZZ_TARGET_DIR/corpus/$t"
+  (cd fuzz && cargo fuzz run --target-dir "$FUZZ_TARGET_DIR" "$t" "$FUZZ_TARGET_DIR/corpus/$t" -- \
+    -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 2>&1 | tail -n 3)
+done
+echo "fuzz: $(echo "$targets" | wc -w) targets ran without a crash"
