@@ -33,8 +33,23 @@ step "fuzz: every target for ${FUZZ_SECONDS}s"
 export RUSTC_BOOTSTRAP=1
 targets=$(cd fuzz && cargo fuzz list)
 (cd fuzz && cargo fuzz build --target-dir "$FUZZ_TARGET_DIR")
+fixtures=crates/kiln-model/tests/fixtures
+seeds() {
+  case "$1" in
+    pprof) ls $fixtures/go/*.pb.gz $fixtures/node/*.pb.gz ;;
+    jfr) ls $fixtures/jfr/*.jfr* ;;
+    speedscope) ls $fixtures/py-spy/*.json ;;
+    perf_script) ls $fixtures/perf/*.txt ;;
+    folded) ls $fixtures/perf/*.folded $fixtures/py-spy/*.txt crates/kiln-model/tests/golden/*.folded ;;
+    flamebearer) ls crates/kiln-model/tests/golden/*flamebearer.json ;;
+    tree) ls crates/kiln-model/tests/golden/*tree.bin ;;
+    trie) ls crates/kiln-model/tests/golden/*trie.bin ;;
+    detect) find $fixtures -type f -size -200k ;;
+  esac 2>/dev/null || true
+}
 for t in $targets; do
   mkdir -p "$FUZZ_TARGET_DIR/corpus/$t"
+  for f in $(seeds "$t"); do cp -f "$f" "$FUZZ_TARGET_DIR/corpus/$t/seed-$(basename "$f")"; done
   (cd fuzz && cargo fuzz run --target-dir "$FUZZ_TARGET_DIR" "$t" "$FUZZ_TARGET_DIR/corpus/$t" -- \
     -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 2>&1 | tail -n 3)
 done

@@ -5,6 +5,8 @@
 //! where, and why; they never panic on bad input and bound decompression.
 
 pub mod builder;
+pub mod convert;
+pub mod detect;
 pub mod error;
 pub mod flamebearer;
 pub mod flamegraph;

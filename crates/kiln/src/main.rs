@@ -1,1 +1,25 @@
-fn main() {}
+//! `kiln`: the one binary. Arguments become each crate's options, then one
+//! library call.
+
+mod convert_cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "kiln", version, about = "Continuous profiling: flame graphs for every process, now and in the past")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert a profile between formats (input format detected from content).
+    Convert(convert_cmd::ConvertArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Convert(args) => convert_cmd::run(args),
+    }
+}
