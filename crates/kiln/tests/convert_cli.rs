@@ -25,12 +25,8 @@ fn reads_stdin_and_writes_pprof_to_a_file_that_converts_back() {
     let dir = std::env::temp_dir().join(format!("kiln-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out_path = dir.join("out.pb.gz");
-    let mut child = kiln()
-        .args(["convert", "-", "--to", "pprof", "-o"])
-        .arg(&out_path)
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        kiln().args(["convert", "-", "--to", "pprof", "-o"]).arg(&out_path).stdin(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(b"main;work 7\nmain;idle 3\n").unwrap();
     assert!(child.wait().unwrap().success());
     let back = kiln().arg("convert").arg(&out_path).output().unwrap();
