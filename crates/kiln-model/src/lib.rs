@@ -23,6 +23,8 @@ pub mod profile;
 pub mod profile_type;
 pub mod sandwich;
 pub mod speedscope;
+pub mod stacks;
+pub mod symbols;
 pub mod top;
 pub mod tree;
 pub mod tree_format;

@@ -118,6 +118,23 @@ impl Tree {
         self.add(n, value, 0);
     }
 
+    /// Adds `value` as self of node `n` and to the total of `n` and every
+    /// ancestor. Non-positive values are ignored.
+    pub fn add_at(&mut self, n: u32, value: i64) {
+        if value <= 0 {
+            return;
+        }
+        self.add(n, value, 0);
+        let mut n = n;
+        loop {
+            self.add(n, 0, value);
+            if n == ROOT {
+                return;
+            }
+            n = self.nodes[n as usize].parent;
+        }
+    }
+
     /// Adds `value` to a stack of frame names, root first.
     pub fn insert_stack<S: AsRef<str>>(&mut self, root_first: &[S], value: i64) {
         let ids: Vec<NameId> = root_first.iter().map(|s| self.name_id(s.as_ref())).collect();

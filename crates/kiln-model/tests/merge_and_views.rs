@@ -2,6 +2,7 @@
 
 use kiln_model::merge::merge;
 use kiln_model::sandwich::sandwich;
+use kiln_model::stacks::{StackMerger, StackSamples, SymbolDb};
 use kiln_model::top::top_table;
 use kiln_model::{Profile, ProfileBuilder, Tree};
 use proptest::prelude::*;
@@ -42,6 +43,25 @@ proptest! {
     }
 
     #[test]
+    fn stored_form_merge_gives_the_same_tree_as_merging_profiles(ps in profiles()) {
+        let ps: Vec<Profile> = ps.iter().map(|s| profile(s)).collect();
+        let mut db = SymbolDb::default();
+        let stored: Vec<StackSamples> = ps.iter().map(|p| db.add_profile(p, 0)).collect();
+        let mut merger = StackMerger::default();
+        for s in stored.iter().rev() {
+            merger.add(s);
+        }
+        let mut expected = Tree::new();
+        for p in &ps {
+            expected.add_profile(p, 0);
+        }
+        prop_assert_eq!(db.tree(merger.values()).folded_map(), expected.folded_map());
+        for (p, s) in ps.iter().zip(&stored) {
+            prop_assert_eq!(db.tree_of(s).folded_map(), Tree::from_profile(p, 0).folded_map());
+        }
+    }
+
+    #[test]
     fn tree_merge_equals_inserting_everything_into_one(a in profiles(), b in profiles()) {
         let (pa, pb) = (profile(&a.concat()), profile(&b.concat()));
         let mut merged = Tree::from_profile(&pa, 0);
@@ -61,6 +81,18 @@ fn merge_deduplicates_symbols_and_sums_samples() {
     assert_eq!(m.functions.len(), 3);
     assert_eq!(m.samples.len(), 2);
     assert_eq!(m.totals(), vec![16]);
+}
+
+#[test]
+fn stack_table_shares_common_prefixes() {
+    let s = |v: &str| v.split(';').map(String::from).collect::<Vec<_>>();
+    let mut db = SymbolDb::default();
+    let a = db.add_profile(&profile(&[(s("main;a;b"), 1), (s("main;a;c"), 2)]), 0);
+    let b = db.add_profile(&profile(&[(s("main;a;b"), 5)]), 0);
+    // empty, main, main;a, main;a;b, main;a;c
+    assert_eq!(db.stacks.len(), 5);
+    assert_eq!(b.stack_ids[0], a.stack_ids[0]);
+    assert_eq!((a.total(), b.total()), (3, 5));
 }
 
 #[test]

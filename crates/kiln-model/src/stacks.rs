@@ -1,0 +1,197 @@
+//! The stored form of profiles: stacks interned once in a parent-pointer
+//! tree of locations, so a profile is two columns, (stack id, value), and
+//! merging profiles is adding values by stack id.
+
+use rustc_hash::FxHashMap;
+
+use crate::profile::Profile;
+use crate::symbols::Symbols;
+use crate::tree::{NameId, Tree, ROOT};
+
+/// Stack id of the empty stack; every other stack hangs below it.
+pub const EMPTY_STACK: u32 = 0;
+
+/// Stacks as a parent-pointer tree: stack `i` is `location[i]` called from
+/// stack `parent[i]`. A parent always has a smaller id than its children.
+#[derive(Debug, Clone)]
+pub struct StackTable {
+    parent: Vec<u32>,
+    location: Vec<u64>,
+    index: FxHashMap<(u32, u64), u32>,
+}
+
+impl Default for StackTable {
+    fn default() -> Self {
+        StackTable { parent: vec![EMPTY_STACK], location: vec![u64::MAX], index: FxHashMap::default() }
+    }
+}
+
+impl StackTable {
+    /// The stack `location` called from `parent`, created if new.
+    pub fn child(&mut self, parent: u32, location: u64) -> u32 {
+        if let Some(&id) = self.index.get(&(parent, location)) {
+            return id;
+        }
+        let id = self.parent.len() as u32;
+        self.parent.push(parent);
+        self.location.push(location);
+        self.index.insert((parent, location), id);
+        id
+    }
+
+    /// Interns a stack given leaf first.
+    pub fn intern_leaf_first(&mut self, locations: impl DoubleEndedIterator<Item = u64>) -> u32 {
+        locations.rev().fold(EMPTY_STACK, |parent, loc| self.child(parent, loc))
+    }
+
+    /// Number of stacks, the empty stack included.
+    pub fn len(&self) -> usize {
+        self.parent.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parent.len() == 1
+    }
+
+    /// `(parent, location)` of a stack other than the empty one.
+    pub fn node(&self, id: u32) -> (u32, u64) {
+        (self.parent[id as usize], self.location[id as usize])
+    }
+}
+
+/// One profile's samples for one sample type, in stored form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackSamples {
+    pub stack_ids: Vec<u32>,
+    pub values: Vec<i64>,
+}
+
+impl StackSamples {
+    pub fn total(&self) -> i64 {
+        self.values.iter().fold(0i64, |a, &v| a.saturating_add(v))
+    }
+}
+
+/// Symbols and stacks of one partition (one service).
+#[derive(Debug, Clone, Default)]
+pub struct SymbolDb {
+    pub symbols: Symbols,
+    pub stacks: StackTable,
+}
+
+impl SymbolDb {
+    /// Interns a profile's symbols and stacks and returns its samples of
+    /// one sample type in stored form (zero values dropped).
+    pub fn add_profile(&mut self, p: &Profile, sample_type: usize) -> StackSamples {
+        let map = self.symbols.add(p);
+        let mut out = StackSamples::default();
+        for s in &p.samples {
+            let v = s.values.get(sample_type).copied().unwrap_or(0);
+            if v == 0 {
+                continue;
+            }
+            let id = self.stacks.intern_leaf_first(s.locations.iter().map(|&l| map.locations[l as usize]));
+            out.stack_ids.push(id);
+            out.values.push(v);
+        }
+        out
+    }
+
+    /// The call tree of values given per stack id (`values[id]`).
+    pub fn tree(&self, values: &[i64]) -> Tree {
+        let mut b = TreeBuilder::new(self);
+        for (id, &v) in values.iter().enumerate() {
+            if v > 0 {
+                b.add(id as u32, v);
+            }
+        }
+        b.tree
+    }
+
+    /// The call tree of one profile in stored form.
+    pub fn tree_of(&self, samples: &StackSamples) -> Tree {
+        let mut b = TreeBuilder::new(self);
+        for (&id, &v) in samples.stack_ids.iter().zip(&samples.values) {
+            if v > 0 {
+                b.add(id, v);
+            }
+        }
+        b.tree
+    }
+}
+
+/// Adds stored samples of many profiles by stack id: the merge of the
+/// query path, a dense array add per sample.
+#[derive(Debug, Clone, Default)]
+pub struct StackMerger {
+    values: Vec<i64>,
+}
+
+impl StackMerger {
+    pub fn add(&mut self, s: &StackSamples) {
+        for (&id, &v) in s.stack_ids.iter().zip(&s.values) {
+            let i = id as usize;
+            if i >= self.values.len() {
+                self.values.resize(i + 1, 0);
+            }
+            self.values[i] = self.values[i].saturating_add(v);
+        }
+    }
+
+    /// Merged value per stack id.
+    pub fn values(&self) -> &[i64] {
+        &self.values
+    }
+}
+
+/// Maps stack ids to tree nodes, memoising every stack it has placed.
+struct TreeBuilder<'a> {
+    db: &'a SymbolDb,
+    tree: Tree,
+    node_of_stack: Vec<u32>,
+    names_of_location: FxHashMap<u64, Vec<NameId>>,
+}
+
+impl<'a> TreeBuilder<'a> {
+    fn new(db: &'a SymbolDb) -> Self {
+        let mut node_of_stack = vec![u32::MAX; db.stacks.len()];
+        node_of_stack[EMPTY_STACK as usize] = ROOT;
+        TreeBuilder { db, tree: Tree::new(), node_of_stack, names_of_location: FxHashMap::default() }
+    }
+
+    fn add(&mut self, stack: u32, value: i64) {
+        let node = self.node(stack);
+        self.tree.add_at(node, value);
+    }
+
+    /// The tree node of a stack: climbs to the nearest placed ancestor,
+    /// then places the stacks below it.
+    fn node(&mut self, stack: u32) -> u32 {
+        let mut path = Vec::new();
+        let mut s = stack;
+        while self.node_of_stack[s as usize] == u32::MAX {
+            path.push(s);
+            s = self.db.stacks.node(s).0;
+        }
+        let mut n = self.node_of_stack[s as usize];
+        for &s in path.iter().rev() {
+            let loc = self.db.stacks.node(s).1;
+            for name in self.location_names(loc) {
+                n = self.tree.child(n, name);
+            }
+            self.node_of_stack[s as usize] = n;
+        }
+        n
+    }
+
+    fn location_names(&mut self, loc: u64) -> Vec<NameId> {
+        if let Some(names) = self.names_of_location.get(&loc) {
+            return names.clone();
+        }
+        let mut names = Vec::new();
+        let tree = &mut self.tree;
+        self.db.symbols.tables.for_each_location_frame(loc, |f| names.push(tree.name_id(f)));
+        self.names_of_location.insert(loc, names.clone());
+        names
+    }
+}

@@ -1,0 +1,112 @@
+//! Symbols interned once across many profiles: strings, functions,
+//! mappings and locations deduplicated by content. Both the profile merger
+//! and the stack table (the stored form of profiles) are built on it.
+
+use rustc_hash::FxHashMap;
+
+use crate::profile::{Function, Line, Location, Mapping, Profile, StrId};
+
+/// Deduplicated symbol tables; `tables` holds them in a `Profile` whose
+/// samples are unused, so they can be handed out as a profile directly.
+#[derive(Debug, Clone, Default)]
+pub struct Symbols {
+    pub tables: Profile,
+    strings: FxHashMap<String, StrId>,
+    functions: FxHashMap<Function, u32>,
+    mappings: FxHashMap<Mapping, u32>,
+    locations: FxHashMap<Location, u64>,
+    scratch: Location,
+}
+
+/// How one input profile's tables map into [`Symbols`].
+#[derive(Debug, Clone, Default)]
+pub struct SymbolMap {
+    pub strings: Vec<StrId>,
+    pub locations: Vec<u64>,
+}
+
+impl Symbols {
+    /// Interns every table of `p`, returning where its strings and
+    /// locations landed.
+    pub fn add(&mut self, p: &Profile) -> SymbolMap {
+        let strings: Vec<StrId> = p.strings.iter().map(|s| self.intern(s)).collect();
+        let functions = self.map_functions(p, &strings);
+        let mappings = self.map_mappings(p, &strings);
+        let locations = self.map_locations(p, &functions, &mappings);
+        SymbolMap { strings, locations }
+    }
+
+    /// Interns one string.
+    pub fn intern(&mut self, s: &str) -> StrId {
+        if s.is_empty() {
+            return 0;
+        }
+        if let Some(&id) = self.strings.get(s) {
+            return id;
+        }
+        let id = self.tables.strings.len() as StrId;
+        self.tables.strings.push(s.to_owned());
+        self.strings.insert(s.to_owned(), id);
+        id
+    }
+
+    fn map_functions(&mut self, p: &Profile, strings: &[StrId]) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(p.functions.len());
+        for f in &p.functions {
+            let f = Function {
+                name: strings[f.name as usize],
+                system_name: strings[f.system_name as usize],
+                filename: strings[f.filename as usize],
+                start_line: f.start_line,
+            };
+            let next = self.functions.len() as u32;
+            let id = *self.functions.entry(f).or_insert(next);
+            if id == next {
+                self.tables.functions.push(f);
+            }
+            ids.push(id);
+        }
+        ids
+    }
+
+    fn map_mappings(&mut self, p: &Profile, strings: &[StrId]) -> Vec<u32> {
+        let mut ids = Vec::with_capacity(p.mappings.len());
+        for m in &p.mappings {
+            let m =
+                Mapping { filename: strings[m.filename as usize], build_id: strings[m.build_id as usize], ..m.clone() };
+            let next = self.mappings.len() as u32;
+            let id = *self.mappings.entry(m.clone()).or_insert(next);
+            if id == next {
+                self.tables.mappings.push(m);
+            }
+            ids.push(id);
+        }
+        ids
+    }
+
+    /// Builds each remapped location in one reused scratch value and clones
+    /// it only when it is new.
+    fn map_locations(&mut self, p: &Profile, functions: &[u32], mappings: &[u32]) -> Vec<u64> {
+        let mut ids = Vec::with_capacity(p.locations.len());
+        let mut key = std::mem::take(&mut self.scratch);
+        for l in &p.locations {
+            key.mapping = l.mapping.map(|m| mappings[m as usize]);
+            key.address = l.address;
+            key.is_folded = l.is_folded;
+            key.lines.clear();
+            key.lines.extend(l.lines.iter().map(|ln| Line { function: functions[ln.function as usize], ..*ln }));
+            let id = match self.locations.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let id = self.locations.len() as u64;
+                    self.locations.insert(key.clone(), id);
+                    self.tables.locations.push(key.clone());
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        self.scratch = key;
+        ids
+    }
+}
