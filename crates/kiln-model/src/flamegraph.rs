@@ -54,6 +54,7 @@ pub fn flame_graph(tree: &Tree, max_nodes: i64) -> FlameGraph {
     let mut names = NameTable::default();
     let mut levels: Vec<Vec<i64>> = Vec::new();
     let mut max_self = 0i64;
+    let mut by_name_id: Vec<i64> = Vec::new();
     let mut pending: Vec<(Item, i64, usize)> = vec![(Item::Real(ROOT), 0, 0)];
     while let Some((item, x, level)) = pending.pop() {
         let (name, total, self_value) = match item {
@@ -64,7 +65,19 @@ pub fn flame_graph(tree: &Tree, max_nodes: i64) -> FlameGraph {
             Item::Other(total) => (OTHER, total, total),
         };
         max_self = max_self.max(self_value);
-        let name_index = names.index(name);
+        let name_index = match item {
+            Item::Real(n) if n != ROOT => {
+                let id = tree.node(n).name as usize;
+                if id >= by_name_id.len() {
+                    by_name_id.resize(id + 1, -1);
+                }
+                if by_name_id[id] < 0 {
+                    by_name_id[id] = names.index(name);
+                }
+                by_name_id[id]
+            }
+            _ => names.index(name),
+        };
         if level == levels.len() {
             levels.push(Vec::new());
         }
