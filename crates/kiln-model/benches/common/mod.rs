@@ -1,0 +1,4 @@
+//! Synthetic, deterministic inputs shared by the benchmarks.
+
+pub mod rng;
+pub mod service;
