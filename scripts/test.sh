@@ -27,6 +27,21 @@ step "tests"
 cargo nextest run --workspace --no-fail-fast
 cargo test --workspace --doc
 
+# ---- kiln-render browser tests (begin) ----
+# The HTML flame graph report in headless Chromium: Debian's chromium driven
+# by playwright-core (npm, dev only). Reports come from the real kiln binary
+# and the real fixtures; the diff report from the diff_report example. tsc
+# type-checks the JavaScript assets (JSDoc types).
+step "kiln-render browser tests"
+command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+command -v npm >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm)
+cargo build -p kiln
+cargo build -p kiln-render --example diff_report
+(cd crates/kiln-render/tests/browser && npm ci --no-audit --no-fund && npx tsc -p tsconfig.json &&
+  KILN_BIN="$CARGO_TARGET_DIR/debug/kiln" KILN_DIFF_BIN="$CARGO_TARGET_DIR/debug/examples/diff_report" \
+    node --test --test-concurrency=1 ./*.test.mjs)
+# ---- kiln-render browser tests (end) ----
+
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain
 # accept them, so no second toolchain has to be installed.
 step "fuzz: every target for ${FUZZ_SECONDS}s"

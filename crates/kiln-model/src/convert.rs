@@ -44,13 +44,8 @@ pub struct ConvertOptions {
 
 /// Converts `data`; returns the output bytes.
 pub fn convert(data: &[u8], opts: &ConvertOptions) -> Result<Vec<u8>> {
-    let from = match opts.from {
-        Some(f) => f,
-        None => detect::detect(data)?,
-    };
-    let decoded = pick_profile(detect::decode(from, data)?, opts.profile.as_deref())?;
+    let (decoded, st) = select(data, opts)?;
     let p = &decoded.profile;
-    let st = sample_type_index(p, opts.sample_type.as_deref())?;
     Ok(match opts.to {
         OutputFormat::Pprof => pprof::encode_gzip(p),
         OutputFormat::Folded => folded::encode(p, st).into_bytes(),
@@ -60,6 +55,18 @@ pub fn convert(data: &[u8], opts: &ConvertOptions) -> Result<Vec<u8>> {
             flamebearer::to_json(&flamebearer::single(&fg, &profile_type(&decoded.name, p, st))).into_bytes()
         }
     })
+}
+
+/// Decodes `data` and picks the profile and sample type the options name
+/// (`opts.to` is not used): the first step of every conversion.
+pub fn select(data: &[u8], opts: &ConvertOptions) -> Result<(Decoded, usize)> {
+    let from = match opts.from {
+        Some(f) => f,
+        None => detect::detect(data)?,
+    };
+    let decoded = pick_profile(detect::decode(from, data)?, opts.profile.as_deref())?;
+    let st = sample_type_index(&decoded.profile, opts.sample_type.as_deref())?;
+    Ok((decoded, st))
 }
 
 fn pick_profile(mut decoded: Vec<Decoded>, name: Option<&str>) -> Result<Decoded> {
