@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::gzip::{maybe_gunzip, MAX_DECOMPRESSED_BYTES};
 use crate::profile::Profile;
+use crate::profile_type::{default_sample_type_config, pprof_metric_name};
 use crate::{flamebearer, flamegraph, folded, jfr, lines, perf_script, pprof, speedscope, tree_format, trie};
 
 /// Every format Kiln can read.
@@ -54,8 +55,8 @@ impl Format {
     }
 }
 
-/// One decoded profile and the name it goes by (`cpu`, or a JFR event
-/// kind such as `process_cpu` or `memory`).
+/// One decoded profile and the `__name__` it goes by (`process_cpu`,
+/// `memory`, `mutex`, ...).
 #[derive(Debug, Clone)]
 pub struct Decoded {
     pub name: String,
@@ -113,9 +114,24 @@ fn detect_text(s: &str) -> Format {
     }
 }
 
+/// The `__name__` Pyroscope would give a profile from its sample types
+/// (through the default sample-type display names); `process_cpu` when
+/// nothing matches.
+pub fn metric_name(p: &Profile) -> &'static str {
+    let display: Vec<String> = p
+        .sample_types
+        .iter()
+        .map(|vt| {
+            let ty = p.str(vt.ty);
+            default_sample_type_config(ty).and_then(|c| c.display_name).unwrap_or_else(|| ty.to_owned())
+        })
+        .collect();
+    pprof_metric_name(display.iter().map(String::as_str)).unwrap_or("process_cpu")
+}
+
 /// Decodes `data` as `format` into one or more named profiles.
 pub fn decode(format: Format, data: &[u8]) -> Result<Vec<Decoded>> {
-    let one = |profile: Profile| Ok(vec![Decoded { name: "cpu".into(), profile }]);
+    let one = |profile: Profile| Ok(vec![Decoded { name: metric_name(&profile).into(), profile }]);
     match format {
         Format::Pprof => one(pprof::decode(data)?),
         Format::Folded => one(folded::decode(data)?),

@@ -47,3 +47,12 @@ fn format_names_round_trip() {
     }
     assert_eq!(Format::from_name("collapsed"), Some(Format::Folded));
 }
+
+#[test]
+fn decoded_profiles_are_named_as_pyroscope_names_them() {
+    let name = |bytes: &[u8]| decode_any(bytes).unwrap().1[0].name.clone();
+    assert_eq!(name(include_bytes!("fixtures/go/cpu.pb.gz")), "process_cpu");
+    assert_eq!(name(include_bytes!("fixtures/go/heap.pb.gz")), "memory");
+    assert_eq!(name(include_bytes!("fixtures/go/mutex.pb.gz")), "mutex");
+    assert_eq!(name(include_bytes!("fixtures/perf/perf.script.txt")), "process_cpu");
+}
