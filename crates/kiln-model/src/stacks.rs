@@ -18,17 +18,77 @@ pub struct StackTable {
     parent: Vec<u32>,
     location: Vec<u64>,
     index: FxHashMap<(u32, u64), u32>,
+    /// Hash of a whole leaf-first stack -> its id, checked on use, so a
+    /// repeated stack costs one hash instead of one lookup per frame.
+    whole: FxHashMap<u64, u32>,
 }
 
 impl Default for StackTable {
     fn default() -> Self {
-        StackTable { parent: vec![EMPTY_STACK], location: vec![u64::MAX], index: FxHashMap::default() }
+        StackTable {
+            parent: vec![EMPTY_STACK],
+            location: vec![u64::MAX],
+            index: FxHashMap::default(),
+            whole: FxHashMap::default(),
+        }
     }
 }
 
 impl StackTable {
+    /// A table from its columns, as persisted: `parent[0]`/`location[0]`
+    /// are the empty stack's, and every parent id is below its child's.
+    pub fn from_parts(parent: Vec<u32>, location: Vec<u64>) -> Option<StackTable> {
+        let ok = !parent.is_empty()
+            && parent.len() == location.len()
+            && parent.iter().enumerate().skip(1).all(|(i, &p)| (p as usize) < i);
+        if !ok {
+            return None;
+        }
+        Some(StackTable { parent, location, index: FxHashMap::default(), whole: FxHashMap::default() })
+    }
+
+    /// Builds the (parent, location) index of a table read back from its
+    /// columns, the first time it is added to.
+    fn ensure_index(&mut self) {
+        if self.index.len() + 1 == self.parent.len() {
+            return;
+        }
+        self.index = (1..self.parent.len()).map(|i| ((self.parent[i], self.location[i]), i as u32)).collect();
+    }
+
+    /// The columns, for persisting.
+    pub fn parts(&self) -> (&[u32], &[u64]) {
+        (&self.parent, &self.location)
+    }
+
+    /// Interns a stack of already-mapped locations, leaf first.
+    pub fn intern(&mut self, leaf_first: &[u64]) -> u32 {
+        let h = hash_stack(leaf_first);
+        if let Some(&id) = self.whole.get(&h) {
+            if self.equals(id, leaf_first) {
+                return id;
+            }
+        }
+        let id = self.intern_leaf_first(leaf_first.iter().copied());
+        self.whole.insert(h, id);
+        id
+    }
+
+    /// True when stack `id` is exactly `leaf_first`.
+    fn equals(&self, id: u32, leaf_first: &[u64]) -> bool {
+        let mut s = id;
+        for &loc in leaf_first {
+            if s == EMPTY_STACK || self.location[s as usize] != loc {
+                return false;
+            }
+            s = self.parent[s as usize];
+        }
+        s == EMPTY_STACK
+    }
+
     /// The stack `location` called from `parent`, created if new.
     pub fn child(&mut self, parent: u32, location: u64) -> u32 {
+        self.ensure_index();
         if let Some(&id) = self.index.get(&(parent, location)) {
             return id;
         }
@@ -59,6 +119,13 @@ impl StackTable {
     }
 }
 
+fn hash_stack(leaf_first: &[u64]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    leaf_first.hash(&mut h);
+    h.finish()
+}
+
 /// One profile's samples for one sample type, in stored form.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StackSamples {
@@ -83,18 +150,44 @@ impl SymbolDb {
     /// Interns a profile's symbols and stacks and returns its samples of
     /// one sample type in stored form (zero values dropped).
     pub fn add_profile(&mut self, p: &Profile, sample_type: usize) -> StackSamples {
+        self.add_profile_types(p, &[sample_type]).pop().unwrap_or_default()
+    }
+
+    /// Like [`SymbolDb::add_profile`] for several sample types at once,
+    /// interning symbols and stacks once: one `StackSamples` per entry of
+    /// `sample_types`.
+    pub fn add_profile_types(&mut self, p: &Profile, sample_types: &[usize]) -> Vec<StackSamples> {
         let map = self.symbols.add(p);
-        let mut out = StackSamples::default();
+        let mut out = vec![StackSamples::default(); sample_types.len()];
+        let mut locs = Vec::with_capacity(64);
         for s in &p.samples {
-            let v = s.values.get(sample_type).copied().unwrap_or(0);
-            if v == 0 {
+            let values: Vec<i64> = sample_types.iter().map(|&t| s.values.get(t).copied().unwrap_or(0)).collect();
+            if values.iter().all(|&v| v == 0) {
                 continue;
             }
-            let id = self.stacks.intern_leaf_first(s.locations.iter().map(|&l| map.locations[l as usize]));
-            out.stack_ids.push(id);
-            out.values.push(v);
+            locs.clear();
+            locs.extend(s.locations.iter().map(|&l| map.locations[l as usize]));
+            let id = self.stacks.intern(&locs);
+            for (o, v) in out.iter_mut().zip(values) {
+                if v != 0 {
+                    o.stack_ids.push(id);
+                    o.values.push(v);
+                }
+            }
         }
         out
+    }
+
+    /// Interns every stack of `other` (with its symbols) into this db;
+    /// returns the new id of each of `other`'s stack ids.
+    pub fn absorb(&mut self, other: &SymbolDb) -> Vec<u32> {
+        let map = self.symbols.add(&other.symbols.tables);
+        let (parent, location) = other.stacks.parts();
+        let mut ids = vec![EMPTY_STACK; parent.len()];
+        for i in 1..parent.len() {
+            ids[i] = self.stacks.child(ids[parent[i] as usize], map.locations[location[i] as usize]);
+        }
+        ids
     }
 
     /// The call tree of values given per stack id (`values[id]`).

@@ -26,9 +26,31 @@ pub struct SymbolMap {
 }
 
 impl Symbols {
+    /// Symbols read back from persisted tables; their intern maps are
+    /// built the first time something is added.
+    pub fn from_tables(tables: Profile) -> Symbols {
+        Symbols { tables, ..Symbols::default() }
+    }
+
+    fn ensure_index(&mut self) {
+        let t = &self.tables;
+        if self.strings.len() + 1 >= t.strings.len()
+            && self.functions.len() == t.functions.len()
+            && self.mappings.len() == t.mappings.len()
+            && self.locations.len() == t.locations.len()
+        {
+            return;
+        }
+        self.strings = t.strings.iter().enumerate().skip(1).map(|(i, s)| (s.clone(), i as StrId)).collect();
+        self.functions = t.functions.iter().enumerate().map(|(i, f)| (*f, i as u32)).collect();
+        self.mappings = t.mappings.iter().enumerate().map(|(i, m)| (m.clone(), i as u32)).collect();
+        self.locations = t.locations.iter().enumerate().map(|(i, l)| (l.clone(), i as u64)).collect();
+    }
+
     /// Interns every table of `p`, returning where its strings and
     /// locations landed.
     pub fn add(&mut self, p: &Profile) -> SymbolMap {
+        self.ensure_index();
         let strings: Vec<StrId> = p.strings.iter().map(|s| self.intern(s)).collect();
         let functions = self.map_functions(p, &strings);
         let mappings = self.map_mappings(p, &strings);
@@ -41,6 +63,7 @@ impl Symbols {
         if s.is_empty() {
             return 0;
         }
+        self.ensure_index();
         if let Some(&id) = self.strings.get(s) {
             return id;
         }

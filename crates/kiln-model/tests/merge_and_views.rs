@@ -2,7 +2,8 @@
 
 use kiln_model::merge::merge;
 use kiln_model::sandwich::sandwich;
-use kiln_model::stacks::{StackMerger, StackSamples, SymbolDb};
+use kiln_model::stacks::{StackMerger, StackSamples, StackTable, SymbolDb};
+use kiln_model::symbols::Symbols;
 use kiln_model::top::top_table;
 use kiln_model::{Profile, ProfileBuilder, Tree};
 use proptest::prelude::*;
@@ -62,6 +63,27 @@ proptest! {
     }
 
     #[test]
+    fn absorbing_stored_dbs_keeps_every_stack(a in profiles(), b in profiles()) {
+        let (pa, pb) = (profile(&a.concat()), profile(&b.concat()));
+        let (mut da, mut db) = (SymbolDb::default(), SymbolDb::default());
+        let (sa, sb) = (da.add_profile(&pa, 0), db.add_profile(&pb, 0));
+        // Read back from columns, as from disk, then merge both into one.
+        let (parent, location) = db.stacks.parts();
+        let reread = SymbolDb {
+            symbols: Symbols::from_tables(db.symbols.tables.clone()),
+            stacks: StackTable::from_parts(parent.to_vec(), location.to_vec()).unwrap(),
+        };
+        let ids = da.absorb(&reread);
+        let moved = StackSamples { stack_ids: sb.stack_ids.iter().map(|&i| ids[i as usize]).collect(), values: sb.values.clone() };
+        let mut m = StackMerger::default();
+        m.add(&sa);
+        m.add(&moved);
+        let mut expected = Tree::from_profile(&pa, 0);
+        expected.add_profile(&pb, 0);
+        prop_assert_eq!(da.tree(m.values()).folded_map(), expected.folded_map());
+    }
+
+    #[test]
     fn tree_merge_equals_inserting_everything_into_one(a in profiles(), b in profiles()) {
         let (pa, pb) = (profile(&a.concat()), profile(&b.concat()));
         let mut merged = Tree::from_profile(&pa, 0);
@@ -93,6 +115,14 @@ fn stack_table_shares_common_prefixes() {
     assert_eq!(db.stacks.len(), 5);
     assert_eq!(b.stack_ids[0], a.stack_ids[0]);
     assert_eq!((a.total(), b.total()), (3, 5));
+}
+
+#[test]
+fn stack_tables_refuse_columns_that_are_not_a_tree() {
+    assert!(StackTable::from_parts(vec![0, 0, 1], vec![u64::MAX, 3, 4]).is_some());
+    assert!(StackTable::from_parts(vec![0, 2, 1], vec![u64::MAX, 3, 4]).is_none());
+    assert!(StackTable::from_parts(vec![0, 0], vec![u64::MAX]).is_none());
+    assert!(StackTable::from_parts(vec![], vec![]).is_none());
 }
 
 #[test]
