@@ -150,28 +150,30 @@ impl SymbolDb {
     /// Interns a profile's symbols and stacks and returns its samples of
     /// one sample type in stored form (zero values dropped).
     pub fn add_profile(&mut self, p: &Profile, sample_type: usize) -> StackSamples {
-        self.add_profile_types(p, &[sample_type]).pop().unwrap_or_default()
+        self.add_profile_types(p, &[sample_type]).pop().map(|(s, _)| s).unwrap_or_default()
     }
 
     /// Like [`SymbolDb::add_profile`] for several sample types at once,
-    /// interning symbols and stacks once: one `StackSamples` per entry of
-    /// `sample_types`.
-    pub fn add_profile_types(&mut self, p: &Profile, sample_types: &[usize]) -> Vec<StackSamples> {
+    /// interning symbols and stacks once. For each entry of `sample_types`:
+    /// its samples, and for each of them the index of the profile sample it
+    /// came from (to carry sample labels along).
+    pub fn add_profile_types(&mut self, p: &Profile, sample_types: &[usize]) -> Vec<(StackSamples, Vec<u32>)> {
         let map = self.symbols.add(p);
-        let mut out = vec![StackSamples::default(); sample_types.len()];
+        let mut out = vec![(StackSamples::default(), Vec::new()); sample_types.len()];
         let mut locs = Vec::with_capacity(64);
-        for s in &p.samples {
-            let values: Vec<i64> = sample_types.iter().map(|&t| s.values.get(t).copied().unwrap_or(0)).collect();
-            if values.iter().all(|&v| v == 0) {
+        for (i, s) in p.samples.iter().enumerate() {
+            let value = |t: usize| s.values.get(t).copied().unwrap_or(0);
+            if sample_types.iter().all(|&t| value(t) == 0) {
                 continue;
             }
             locs.clear();
             locs.extend(s.locations.iter().map(|&l| map.locations[l as usize]));
             let id = self.stacks.intern(&locs);
-            for (o, v) in out.iter_mut().zip(values) {
-                if v != 0 {
-                    o.stack_ids.push(id);
-                    o.values.push(v);
+            for ((samples, origin), &t) in out.iter_mut().zip(sample_types) {
+                if value(t) != 0 {
+                    samples.stack_ids.push(id);
+                    samples.values.push(value(t));
+                    origin.push(i as u32);
                 }
             }
         }
