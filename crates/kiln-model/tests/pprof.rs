@@ -206,13 +206,22 @@ fn build(names: &[String], n_types: usize, samples: &[GenSample]) -> Profile {
     b.build()
 }
 
-/// Every stack's positive value per sample type, summed, straight from the
-/// generated samples.
+/// Every stack's value per sample type, straight from the generated
+/// samples. Like `ProfileBuilder`, label-less samples of one stack are one
+/// sample (their values summed first); the tree keeps positive samples.
 fn expected_stacks(names: &[String], samples: &[GenSample], ty: usize) -> BTreeMap<String, i64> {
+    let key = |s: &GenSample| s.stack.iter().map(|&n| names[n].as_str()).collect::<Vec<_>>().join(";");
+    let mut unlabelled: BTreeMap<String, i64> = BTreeMap::new();
     let mut m = BTreeMap::new();
-    for s in samples.iter().filter(|s| s.values[ty] > 0) {
-        let key: Vec<&str> = s.stack.iter().map(|&n| names[n].as_str()).collect();
-        *m.entry(key.join(";")).or_insert(0) += s.values[ty];
+    for s in samples {
+        if s.span.is_none() && s.bytes.is_none() {
+            *unlabelled.entry(key(s)).or_insert(0) += s.values[ty];
+        } else if s.values[ty] > 0 {
+            *m.entry(key(s)).or_insert(0) += s.values[ty];
+        }
+    }
+    for (k, v) in unlabelled.into_iter().filter(|(_, v)| *v > 0) {
+        *m.entry(k).or_insert(0) += v;
     }
     m
 }
