@@ -2,7 +2,12 @@
 //! `protoc` binary is needed to build.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/pprof.proto", "proto/flamegraph.proto"];
+    let protos = [
+        "proto/pprof.proto",
+        "proto/flamegraph.proto",
+        "proto/jfr_labels.proto",
+        "proto/otlp/profiles_v1development.proto",
+    ];
     for p in protos {
         println!("cargo:rerun-if-changed={p}");
     }

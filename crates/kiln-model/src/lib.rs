@@ -13,10 +13,12 @@ pub mod flamegraph;
 pub mod flamegraph_diff;
 pub mod folded;
 pub mod gzip;
+pub mod ingest;
 pub mod ingest_name;
 pub mod jfr;
 pub mod lines;
 pub mod merge;
+pub mod otlp;
 pub mod perf_script;
 pub mod pprof;
 pub mod profile;
@@ -37,6 +39,15 @@ pub mod pb {
         pub mod v1 {
             include!(concat!(env!("OUT_DIR"), "/google.v1.rs"));
         }
+    }
+    pub mod jfr {
+        pub mod labels {
+            include!(concat!(env!("OUT_DIR"), "/jfr.labels.rs"));
+        }
+    }
+    /// OpenTelemetry profiles `v1development` (see `proto/otlp/`).
+    pub mod otlp {
+        include!(concat!(env!("OUT_DIR"), "/kiln.otlp.v1development.rs"));
     }
     pub mod querier {
         pub mod v1 {
