@@ -1,0 +1,177 @@
+//! The block object's byte layout (format version 1):
+//!
+//! ```text
+//! "KILNBLK1"                      8 bytes
+//! section ...                     zstd-compressed protobuf messages
+//! footer                          protobuf BlockMeta (proto/block.proto)
+//! footer length                   u32 little endian
+//! footer CRC-32                   u32 little endian
+//! "KILNBLK1"                      8 bytes
+//! ```
+//!
+//! Every section's CRC-32 is in the footer, so a damaged section is found
+//! when read and skipped without losing the rest of the object.
+
+use std::io::Read;
+
+use prost::Message;
+
+use crate::codec;
+use crate::error::{Error, ErrorKind, Result};
+use crate::partition::Partition;
+use crate::pb;
+
+pub const MAGIC: &[u8; 8] = b"KILNBLK1";
+/// The version this build writes; readers refuse newer ones.
+pub const FORMAT_VERSION: u32 = 1;
+/// Footer length, footer CRC and the closing magic.
+pub const TRAILER_LEN: usize = 16;
+/// Bound on one decompressed section: refuses a damaged or hostile length.
+const MAX_SECTION_BYTES: u64 = 2 << 30;
+const ZSTD_LEVEL: i32 = 3;
+
+/// What a block is, apart from its partitions.
+#[derive(Debug, Clone, Default)]
+pub struct BlockHeader {
+    pub id: String,
+    pub tenant: String,
+    pub level: u32,
+    pub sources: Vec<String>,
+    pub rollup_nanos: i64,
+}
+
+/// Encodes a block; returns its bytes and its footer.
+pub fn encode_block(header: &BlockHeader, partitions: &[Partition]) -> (Vec<u8>, pb::BlockMeta) {
+    let mut out = MAGIC.to_vec();
+    let mut meta = pb::BlockMeta {
+        format_version: FORMAT_VERSION,
+        id: header.id.clone(),
+        tenant: header.tenant.clone(),
+        level: header.level,
+        min_time_nanos: i64::MAX,
+        max_time_nanos: i64::MIN,
+        sources: header.sources.clone(),
+        partitions: Vec::new(),
+        rollup_nanos: header.rollup_nanos,
+    };
+    for p in partitions {
+        if let Some((min, max)) = p.time_range() {
+            meta.min_time_nanos = meta.min_time_nanos.min(min);
+            meta.max_time_nanos = meta.max_time_nanos.max(max);
+        }
+        meta.partitions.push(encode_partition(&mut out, p));
+    }
+    let footer = meta.encode_to_vec();
+    out.extend_from_slice(&footer);
+    out.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(&footer).to_le_bytes());
+    out.extend_from_slice(MAGIC);
+    (out, meta)
+}
+
+fn encode_partition(out: &mut Vec<u8>, p: &Partition) -> pb::PartitionMeta {
+    let rows: Vec<pb::Samples> = p.rows.iter().map(|r| codec::samples_to_pb(&r.samples, &r.labels)).collect();
+    pb::PartitionMeta {
+        service: p.service.clone(),
+        series: p.series.iter().map(series_to_pb).collect(),
+        symbols: Some(write_section(out, &codec::symbols_to_pb(&p.db))),
+        index: Some(write_section(out, &codec::index_to_pb(&p.rows))),
+        samples: Some(write_section(out, &pb::RowSamples { rows })),
+        rollups: Some(write_section(out, &codec::rollups_to_pb(&p.rollups))),
+        profiles: p.rows.len() as u64,
+        samples_count: p.rows.iter().map(|r| r.samples.values.len() as u64).sum(),
+    }
+}
+
+fn series_to_pb(s: &crate::partition::SeriesInfo) -> pb::SeriesMeta {
+    pb::SeriesMeta {
+        labels: s.labels.iter().map(|(n, v)| pb::LabelPair { name: n.clone(), value: v.clone() }).collect(),
+        min_time_nanos: s.min_time_nanos,
+        max_time_nanos: s.max_time_nanos,
+        profiles: s.profiles,
+        total: s.total,
+    }
+}
+
+fn write_section<M: Message>(out: &mut Vec<u8>, msg: &M) -> pb::Section {
+    let compressed = zstd::bulk::compress(&msg.encode_to_vec(), ZSTD_LEVEL).expect("zstd compresses in memory");
+    let section =
+        pb::Section { offset: out.len() as u64, length: compressed.len() as u64, crc32: crc32fast::hash(&compressed) };
+    out.extend_from_slice(&compressed);
+    section
+}
+
+/// Reads the trailer (the object's last [`TRAILER_LEN`] bytes): the
+/// footer's length and CRC.
+pub fn decode_trailer(tail: &[u8]) -> Result<(u64, u32)> {
+    if tail.len() != TRAILER_LEN || &tail[8..] != MAGIC {
+        return Err(Error::corrupt("not a Kiln block: bad closing magic"));
+    }
+    let len = u32::from_le_bytes(tail[0..4].try_into().expect("4 bytes"));
+    let crc = u32::from_le_bytes(tail[4..8].try_into().expect("4 bytes"));
+    Ok((u64::from(len), crc))
+}
+
+/// Checks and decodes the footer.
+pub fn decode_footer(footer: &[u8], crc: u32) -> Result<pb::BlockMeta> {
+    if crc32fast::hash(footer) != crc {
+        return Err(Error::corrupt("block footer checksum mismatch"));
+    }
+    let meta = pb::BlockMeta::decode(footer).map_err(|e| Error::corrupt(format!("block footer: {e}")))?;
+    if meta.format_version > FORMAT_VERSION || meta.format_version == 0 {
+        return Err(Error::new(
+            ErrorKind::UnsupportedVersion,
+            format!(
+                "block {} has format version {}; this build reads up to {FORMAT_VERSION}",
+                meta.id, meta.format_version
+            ),
+        ));
+    }
+    Ok(meta)
+}
+
+/// Checks, decompresses and decodes one section's bytes.
+pub fn decode_section<M: Message + Default>(bytes: &[u8], section: &pb::Section, what: &str) -> Result<M> {
+    if crc32fast::hash(bytes) != section.crc32 {
+        return Err(Error::corrupt(format!("{what} section checksum mismatch")));
+    }
+    let mut raw = Vec::new();
+    zstd::stream::read::Decoder::new(bytes)
+        .and_then(|d| d.take(MAX_SECTION_BYTES).read_to_end(&mut raw))
+        .map_err(|e| Error::corrupt(format!("{what} section: {e}")))?;
+    M::decode(raw.as_slice()).map_err(|e| Error::corrupt(format!("{what} section: {e}")))
+}
+
+/// Decodes a whole block from its bytes: footer and every partition.
+pub fn decode_block(bytes: &[u8]) -> Result<(pb::BlockMeta, Vec<Partition>)> {
+    let meta = decode_meta(bytes)?;
+    let mut partitions = Vec::with_capacity(meta.partitions.len());
+    for pm in &meta.partitions {
+        partitions.push(crate::read_partition::decode_partition(bytes, pm, true)?);
+    }
+    Ok((meta, partitions))
+}
+
+/// Decodes the footer of a block held whole in memory.
+pub fn decode_meta(bytes: &[u8]) -> Result<pb::BlockMeta> {
+    if bytes.len() < MAGIC.len() + TRAILER_LEN || &bytes[..8] != MAGIC {
+        return Err(Error::corrupt("not a Kiln block: bad opening magic or too short"));
+    }
+    let (len, crc) = decode_trailer(&bytes[bytes.len() - TRAILER_LEN..])?;
+    let end = bytes.len() - TRAILER_LEN;
+    let start = end
+        .checked_sub(len as usize)
+        .filter(|&s| s >= 8)
+        .ok_or_else(|| Error::corrupt("footer length out of range"))?;
+    decode_footer(&bytes[start..end], crc)
+}
+
+/// The bytes of a section within a whole object.
+pub fn section_bytes<'a>(bytes: &'a [u8], s: &pb::Section) -> Result<&'a [u8]> {
+    let start = usize::try_from(s.offset).ok();
+    let end = start.and_then(|st| st.checked_add(usize::try_from(s.length).ok()?));
+    match (start, end) {
+        (Some(st), Some(e)) if e <= bytes.len() => Ok(&bytes[st..e]),
+        _ => Err(Error::corrupt("section lies outside the object")),
+    }
+}

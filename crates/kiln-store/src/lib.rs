@@ -1,0 +1,38 @@
+//! `kiln-store`: Kiln's storage engine, one code path over the
+//! `object_store` crate: a local directory by default, S3-compatible storage
+//! at scale, memory in tests.
+//!
+//! Ingested profiles are acknowledged once written in a segment object
+//! (fsync'd on local disk); segments are compacted into per-window blocks
+//! with rollups; retention deletes by age and size. See ARCHITECTURE.md.
+
+mod cache;
+mod catalog;
+mod codec;
+mod error;
+mod format;
+mod ingest;
+mod labels;
+mod maintain;
+mod merge;
+mod objects;
+mod partition;
+mod profile_by_id;
+mod read;
+mod read_partition;
+mod store;
+
+/// Types generated from `proto/block.proto`.
+mod pb {
+    include!(concat!(env!("OUT_DIR"), "/kiln.store.v1.rs"));
+}
+
+pub use error::{Error, ErrorKind, Result};
+pub use format::{decode_block, encode_block, BlockHeader, FORMAT_VERSION};
+pub use ingest::{IngestProfile, IngestSeries, SAMPLE_LABELS_KEPT};
+pub use labels::{
+    normalize as normalize_labels, AllSeries, Labels, LabelsEqual, SeriesFilter, SERVICE_NAME, UNKNOWN_SERVICE,
+};
+pub use partition::{Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
+pub use read::{Stats, TimeRange};
+pub use store::{Clock, Store, StoreConfig};

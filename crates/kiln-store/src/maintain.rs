@@ -1,0 +1,163 @@
+//! Compaction, retention and deletion: every change to existing objects.
+//! Each writes the replacement first, swaps it into the catalog, and only
+//! deletes what it replaced after `delete_delay`, so a crash at any point
+//! leaves either the old objects or the new one readable (at open, objects
+//! named as another's `sources` are deleted).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::error::Result;
+use crate::format::decode_block;
+use crate::merge::{bucket_start, compute_rollups, merge_partitions};
+use crate::objects::{self, ObjectInfo};
+use crate::partition::Partition;
+use crate::store::Store;
+
+/// Level of segments merged within an open window.
+const LEVEL_MERGED: u32 = 1;
+/// Level of a closed window's single block, with rollups.
+const LEVEL_CLOSED: u32 = 2;
+
+impl Store {
+    /// One round of compaction and retention, then deletes what earlier
+    /// rounds replaced.
+    pub async fn maintain(&self) -> Result<()> {
+        let mut pending = self.inner.maintenance.lock().await;
+        let now = self.now();
+        for tenant in self.tenants() {
+            self.compact_tenant(&tenant, now, &mut pending).await?;
+        }
+        self.apply_retention(now, &mut pending);
+        self.delete_pending(&mut pending, false).await
+    }
+
+    /// Compacts, applies retention and deletes replaced objects at once
+    /// (tests and shutdown: no query can be running on them).
+    pub async fn maintain_now(&self) -> Result<()> {
+        self.maintain().await?;
+        let mut pending = self.inner.maintenance.lock().await;
+        self.delete_pending(&mut pending, true).await
+    }
+
+    async fn compact_tenant(&self, tenant: &str, now: i64, pending: &mut Vec<(ObjectInfo, Instant)>) -> Result<()> {
+        let window = self.inner.config.window.as_nanos() as i64;
+        let grace = self.inner.config.window_grace.as_nanos() as i64;
+        let objects = self.inner.catalog.read().expect("catalog lock").objects(tenant);
+        let mut by_window: BTreeMap<i64, Vec<ObjectInfo>> = BTreeMap::new();
+        for o in objects {
+            by_window.entry(bucket_start(o.meta.min_time_nanos, window)).or_default().push(o);
+        }
+        for (start, group) in by_window {
+            let closed = now > start + window + grace;
+            let sources: Vec<ObjectInfo> = if closed {
+                let done = group.len() == 1 && group[0].meta.level == LEVEL_CLOSED;
+                if done {
+                    Vec::new()
+                } else {
+                    group
+                }
+            } else {
+                let segments: Vec<ObjectInfo> = group.into_iter().filter(|o| o.meta.level == 0).collect();
+                if segments.len() < 2 {
+                    Vec::new()
+                } else {
+                    segments
+                }
+            };
+            if !sources.is_empty() {
+                let level = if closed { LEVEL_CLOSED } else { LEVEL_MERGED };
+                self.rewrite(tenant, sources, level, closed.then_some(window), |_| true, pending).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces `sources` by one block of their partitions that `keep`
+    /// accepts, with rollups when `rollup_nanos` is given.
+    async fn rewrite(
+        &self,
+        tenant: &str,
+        sources: Vec<ObjectInfo>,
+        level: u32,
+        rollup_nanos: Option<i64>,
+        keep: impl Fn(&Partition) -> bool,
+        pending: &mut Vec<(ObjectInfo, Instant)>,
+    ) -> Result<()> {
+        let mut parts = Vec::new();
+        for o in &sources {
+            let bytes = objects::get(self.inner.object_store.as_ref(), &o.path).await?;
+            match decode_block(&bytes) {
+                Ok((_, p)) => parts.extend(p.into_iter().filter(&keep)),
+                Err(e) => {
+                    // A damaged object is left alone, not merged.
+                    self.report_corrupt(format!("{}: {e}", o.path));
+                    return Ok(());
+                }
+            }
+        }
+        let mut merged = merge_partitions(parts);
+        if let Some(r) = rollup_nanos {
+            merged.iter_mut().for_each(|p| compute_rollups(p, r));
+        }
+        let ids: Vec<String> = sources.iter().map(|o| o.meta.id.clone()).collect();
+        let new = self.write_block(tenant, level, ids.clone(), merged, rollup_nanos.unwrap_or(0)).await?;
+        let replaced = self.inner.catalog.write().expect("catalog lock").replace(tenant, &ids, new);
+        let now = Instant::now();
+        pending.extend(replaced.into_iter().map(|o| (o, now)));
+        Ok(())
+    }
+
+    /// Drops objects older than the retention age, then the oldest objects
+    /// while the total size is over the limit.
+    fn apply_retention(&self, now: i64, pending: &mut Vec<(ObjectInfo, Instant)>) {
+        let cfg = &self.inner.config;
+        let mut catalog = self.inner.catalog.write().expect("catalog lock");
+        let mut all = catalog.all();
+        all.sort_by_key(|o| o.meta.max_time_nanos);
+        let mut total: u64 = all.iter().map(|o| o.size).sum();
+        let cutoff = cfg.retention_max_age.map(|a| now - a.as_nanos() as i64);
+        for o in all {
+            let too_old = cutoff.is_some_and(|c| o.meta.max_time_nanos < c);
+            let too_big = cfg.retention_max_bytes.is_some_and(|m| total > m);
+            if !(too_old || too_big) {
+                continue;
+            }
+            total -= o.size;
+            let removed = catalog.remove(&o.meta.tenant, std::slice::from_ref(&o.meta.id));
+            pending.extend(removed.into_iter().map(|o| (o, Instant::now())));
+        }
+    }
+
+    async fn delete_pending(&self, pending: &mut Vec<(ObjectInfo, Instant)>, all: bool) -> Result<()> {
+        let delay = self.inner.config.delete_delay;
+        let (due, keep): (Vec<_>, Vec<_>) = pending.drain(..).partition(|(_, at)| all || at.elapsed() >= delay);
+        *pending = keep;
+        for (o, _) in due {
+            objects::delete(self.inner.object_store.as_ref(), &o.path).await?;
+            self.inner.cache.forget(&o.meta.id);
+        }
+        Ok(())
+    }
+
+    /// Deletes every profile of one service of a tenant, from compacted
+    /// blocks too. Data accepted before the call is included.
+    pub async fn delete_service(&self, tenant: &str, service: &str) -> Result<()> {
+        self.flush().await;
+        let mut pending = self.inner.maintenance.lock().await;
+        let objects = self.inner.catalog.read().expect("catalog lock").objects(tenant);
+        for o in objects.into_iter().filter(|o| o.meta.partitions.iter().any(|p| p.service == service)) {
+            if o.meta.partitions.len() == 1 {
+                // Deleted at once: a whole object has no replacement that
+                // would mark it as superseded after a crash.
+                self.inner.catalog.write().expect("catalog lock").remove(tenant, std::slice::from_ref(&o.meta.id));
+                objects::delete(self.inner.object_store.as_ref(), &o.path).await?;
+                self.inner.cache.forget(&o.meta.id);
+                continue;
+            }
+            let rollup = (o.meta.rollup_nanos > 0).then_some(o.meta.rollup_nanos);
+            self.rewrite(tenant, vec![o.clone()], o.meta.level, rollup, |p| p.service != service, &mut pending).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! Where blocks live in the object store and how they are named, read and
+//! written. The `object_store` crate is the storage layer; this file only
+//! knows Kiln's paths.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::{decode_footer, decode_trailer, TRAILER_LEN};
+use crate::pb;
+
+const PREFIX: &str = "blocks";
+const SUFFIX: &str = ".kiln";
+
+/// A block object as the catalog knows it.
+#[derive(Debug, Clone)]
+pub struct ObjectInfo {
+    pub path: Path,
+    pub size: u64,
+    pub meta: Arc<pb::BlockMeta>,
+}
+
+/// Tenant names become one path segment: anything but `[A-Za-z0-9_.-]` is
+/// percent-encoded, so no tenant can reach another's prefix.
+pub fn tenant_segment(tenant: &str) -> String {
+    let mut out = String::with_capacity(tenant.len());
+    for b in tenant.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-') || (b == b'.' && !out.is_empty()) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("%00");
+    }
+    out
+}
+
+pub fn block_path(tenant: &str, id: &str) -> Path {
+    Path::from_iter([PREFIX, &tenant_segment(tenant), &format!("{id}{SUFFIX}")])
+}
+
+/// A new block id: creation time then a process-wide counter, so ids sort
+/// by creation and never repeat within a process.
+pub fn new_block_id(now_nanos: i64) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{:016x}-{:08x}-{:04x}", now_nanos.max(0), std::process::id(), n & 0xffff_ffff)
+}
+
+pub async fn put(store: &dyn ObjectStore, path: &Path, bytes: Vec<u8>) -> Result<()> {
+    store.put(path, PutPayload::from(Bytes::from(bytes))).await?;
+    Ok(())
+}
+
+pub async fn get(store: &dyn ObjectStore, path: &Path) -> Result<Bytes> {
+    Ok(store.get(path).await?.bytes().await?)
+}
+
+pub async fn delete(store: &dyn ObjectStore, path: &Path) -> Result<()> {
+    match store.delete(path).await {
+        Ok(()) => Ok(()),
+        Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Every block object under the prefix, with its footer read. Objects
+/// whose footer cannot be read are returned as errors beside the rest.
+pub async fn list(store: &dyn ObjectStore) -> Result<(Vec<ObjectInfo>, Vec<(Path, Error)>)> {
+    let metas: Vec<_> = store.list(Some(&Path::from(PREFIX))).try_collect().await?;
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for m in metas.into_iter().filter(|m| m.location.as_ref().ends_with(SUFFIX)) {
+        match read_meta(store, &m.location, m.size).await {
+            Ok(meta) => ok.push(ObjectInfo { path: m.location, size: m.size, meta: Arc::new(meta) }),
+            Err(e) => bad.push((m.location, e)),
+        }
+    }
+    Ok((ok, bad))
+}
+
+/// Reads an object's footer with two ranged reads.
+async fn read_meta(store: &dyn ObjectStore, path: &Path, size: u64) -> Result<pb::BlockMeta> {
+    if size < (8 + TRAILER_LEN) as u64 {
+        return Err(Error::corrupt(format!("{path}: too short to be a block")));
+    }
+    let tail = store.get_range(path, size - TRAILER_LEN as u64..size).await?;
+    let (len, crc) = decode_trailer(&tail).map_err(|e| Error::new(e.kind, format!("{path}: {}", e.message)))?;
+    let start = (size - TRAILER_LEN as u64).checked_sub(len).filter(|&s| s >= 8);
+    let start = start.ok_or_else(|| Error::new(ErrorKind::Corrupt, format!("{path}: footer length out of range")))?;
+    let footer = store.get_range(path, start..size - TRAILER_LEN as u64).await?;
+    decode_footer(&footer, crc).map_err(|e| Error::new(e.kind, format!("{path}: {}", e.message)))
+}

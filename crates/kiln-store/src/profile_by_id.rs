@@ -1,0 +1,85 @@
+//! Reading single profiles back by id, as pprof-shaped profiles.
+
+use kiln_model::stacks::EMPTY_STACK;
+use kiln_model::{Label, Profile, Sample, ValueType};
+
+use crate::error::Result;
+use crate::labels::{get, Labels};
+use crate::partition::{Partition, Row};
+use crate::store::Store;
+
+impl Store {
+    /// Every series' profile with this id (one per sample type ingested
+    /// together), with its labels.
+    pub async fn profile_by_id(&self, tenant: &str, id: u128) -> Result<Vec<(Labels, Profile)>> {
+        let objects = self.inner.catalog.read().expect("catalog lock").objects(tenant);
+        let mut out = Vec::new();
+        for o in objects {
+            for pi in 0..o.meta.partitions.len() {
+                let Some(index) = self.load(&o, pi, false).await? else { continue };
+                if !index.rows.iter().any(|r| r.id == id) {
+                    continue;
+                }
+                let Some(p) = self.load(&o, pi, true).await? else { continue };
+                for row in p.rows.iter().filter(|r| r.id == id) {
+                    let labels = p.series[row.series as usize].labels.clone();
+                    out.push((labels.clone(), row_profile(&p, row, &labels)));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn intern(p: &mut Profile, s: &str) -> u32 {
+    if let Some(i) = p.strings.iter().position(|x| x == s) {
+        return i as u32;
+    }
+    p.strings.push(s.to_owned());
+    p.strings.len() as u32 - 1
+}
+
+/// A row as a profile over its partition's symbol tables. The sample and
+/// period types come from the series' `__type__`, `__unit__`,
+/// `__period_type__` and `__period_unit__` labels when present.
+fn row_profile(p: &Partition, row: &Row, labels: &Labels) -> Profile {
+    let mut prof = p.db.symbols.tables.clone();
+    let mut vt = |ty: &str, unit: &str, dty: &str, dunit: &str| {
+        let (t, u) = (get(labels, ty).unwrap_or(dty), get(labels, unit).unwrap_or(dunit));
+        ValueType { ty: intern(&mut prof, t), unit: intern(&mut prof, u) }
+    };
+    let sample_type = vt("__type__", "__unit__", "samples", "count");
+    let period_type = vt("__period_type__", "__period_unit__", "", "");
+    prof.sample_types = vec![sample_type];
+    prof.period_type = period_type;
+    prof.time_nanos = row.time_nanos;
+    prof.duration_nanos = row.duration_nanos;
+    prof.samples = row
+        .samples
+        .stack_ids
+        .iter()
+        .zip(&row.samples.values)
+        .enumerate()
+        .map(|(i, (&stack, &v))| Sample {
+            locations: leaf_first(p, stack),
+            values: vec![v],
+            labels: row
+                .labels
+                .iter()
+                .filter(|l| l.sample as usize == i)
+                .map(|l| Label { key: l.key, str: l.value, num: 0, num_unit: 0 })
+                .collect(),
+        })
+        .collect();
+    prof
+}
+
+fn leaf_first(p: &Partition, mut stack: u32) -> Vec<u64> {
+    let mut locs = Vec::new();
+    while stack != EMPTY_STACK {
+        let (parent, loc) = p.db.stacks.node(stack);
+        locs.push(loc);
+        stack = parent;
+    }
+    locs
+}

@@ -1,0 +1,231 @@
+//! The store: configuration, opening, ingestion with acknowledgement on
+//! durability, and the background tasks.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use object_store::ObjectStore;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::cache::PartitionCache;
+use crate::catalog::Catalog;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::{encode_block, BlockHeader};
+use crate::ingest::{Head, IngestProfile};
+use crate::objects::{self, block_path, new_block_id, ObjectInfo};
+use crate::partition::Partition;
+
+/// The current time in Unix nanoseconds; injectable for tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// How the store behaves. `Default` is what `kiln server` uses.
+#[derive(Clone)]
+pub struct StoreConfig {
+    /// Longest time an acknowledged write waits for its segment: the
+    /// group-commit window.
+    pub segment_interval: Duration,
+    /// Compaction and retention run this often in the background; `None`
+    /// leaves them to explicit calls (tests).
+    pub maintenance_interval: Option<Duration>,
+    /// Compaction window and rollup bucket.
+    pub window: Duration,
+    /// A window is closed (merged with rollups) this long after its end.
+    pub window_grace: Duration,
+    /// Replaced objects are deleted this long after being replaced, so
+    /// queries that planned with them can finish.
+    pub delete_delay: Duration,
+    pub retention_max_age: Option<Duration>,
+    pub retention_max_bytes: Option<u64>,
+    /// Bound on the decoded-partition cache.
+    pub cache_bytes: usize,
+    pub clock: Clock,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            segment_interval: Duration::from_millis(50),
+            maintenance_interval: Some(Duration::from_secs(15)),
+            window: Duration::from_secs(3600),
+            window_grace: Duration::from_secs(120),
+            delete_delay: Duration::from_secs(30),
+            retention_max_age: None,
+            retention_max_bytes: None,
+            cache_bytes: 64 << 20,
+            clock: Arc::new(system_now),
+        }
+    }
+}
+
+fn system_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+}
+
+pub(crate) struct Inner {
+    pub object_store: Arc<dyn ObjectStore>,
+    pub config: StoreConfig,
+    pub head: Mutex<Head>,
+    pub flush_wanted: Notify,
+    pub catalog: RwLock<Catalog>,
+    pub cache: PartitionCache,
+    /// Held by compaction, retention and deletion so they never overlap.
+    pub maintenance: tokio::sync::Mutex<Vec<(ObjectInfo, Instant)>>,
+    pub corrupt: Mutex<Vec<String>>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// Kiln's storage engine. Cheap to clone; all clones share one store.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Store {
+    /// Opens the store: reads every block's footer, deletes objects that
+    /// were replaced before a crash, and starts the background tasks. Must
+    /// run inside a tokio runtime.
+    pub async fn open(object_store: Arc<dyn ObjectStore>, config: StoreConfig) -> Result<Store> {
+        let (listed, bad) = objects::list(object_store.as_ref()).await?;
+        let (catalog, stale) = Catalog::from_listing(listed);
+        for o in stale {
+            objects::delete(object_store.as_ref(), &o.path).await?;
+        }
+        let corrupt: Vec<String> = bad.iter().map(|(p, e)| format!("{p}: {e}")).collect();
+        for c in &corrupt {
+            tracing::warn!("skipping unreadable block {c}");
+        }
+        let (shutdown, _) = watch::channel(false);
+        let inner = Arc::new(Inner {
+            object_store,
+            cache: PartitionCache::new(config.cache_bytes),
+            config,
+            head: Mutex::new(Head::default()),
+            flush_wanted: Notify::new(),
+            catalog: RwLock::new(catalog),
+            maintenance: tokio::sync::Mutex::new(Vec::new()),
+            corrupt: Mutex::new(corrupt),
+            shutdown,
+        });
+        let store = Store { inner, tasks: Arc::new(Mutex::new(Vec::new())) };
+        store.spawn_tasks();
+        Ok(store)
+    }
+
+    fn spawn_tasks(&self) {
+        let mut tasks = self.tasks.lock().expect("tasks lock");
+        tasks.push(tokio::spawn(flusher(self.clone())));
+        if let Some(every) = self.inner.config.maintenance_interval {
+            tasks.push(tokio::spawn(maintainer(self.clone(), every)));
+        }
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        (self.inner.config.clock)()
+    }
+
+    /// Accepts profiles for a tenant; returns once they are durable in a
+    /// segment object. On error nothing of this call is acknowledged.
+    pub async fn ingest(&self, tenant: &str, profiles: &[IngestProfile]) -> Result<()> {
+        if *self.inner.shutdown.borrow() {
+            return Err(Error::new(ErrorKind::Closed, "the store is shutting down"));
+        }
+        let done = self.inner.head.lock().expect("head lock").add(tenant, profiles);
+        self.inner.flush_wanted.notify_one();
+        done.await.map_err(|_| Error::new(ErrorKind::Closed, "the store stopped before the write was durable"))?
+    }
+
+    /// Writes everything accepted so far as segments and acknowledges it.
+    pub async fn flush(&self) {
+        let batches = self.inner.head.lock().expect("head lock").take();
+        for b in batches {
+            let result = self.write_block(&b.tenant, 0, Vec::new(), b.partitions, 0).await.map(|info| {
+                if let Some(info) = info {
+                    self.inner.catalog.write().expect("catalog lock").insert(info);
+                }
+            });
+            for w in b.waiters {
+                let _ = w.send(result.clone());
+            }
+        }
+    }
+
+    /// Encodes partitions as a block, writes it and adds it to the catalog.
+    pub(crate) async fn write_block(
+        &self,
+        tenant: &str,
+        level: u32,
+        sources: Vec<String>,
+        partitions: Vec<Partition>,
+        rollup_nanos: i64,
+    ) -> Result<Option<ObjectInfo>> {
+        if partitions.is_empty() {
+            return Ok(None);
+        }
+        let header =
+            BlockHeader { id: new_block_id(self.now()), tenant: tenant.to_owned(), level, sources, rollup_nanos };
+        let (bytes, meta) = tokio::task::spawn_blocking(move || encode_block(&header, &partitions))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a block: {e}")))?;
+        let path = block_path(tenant, &meta.id);
+        let size = bytes.len() as u64;
+        objects::put(self.inner.object_store.as_ref(), &path, bytes).await?;
+        Ok(Some(ObjectInfo { path, size, meta: Arc::new(meta) }))
+    }
+
+    /// Flushes, then stops the background tasks.
+    pub async fn close(&self) {
+        let _ = self.inner.shutdown.send(true);
+        self.inner.flush_wanted.notify_one();
+        let tasks: Vec<_> = std::mem::take(&mut *self.tasks.lock().expect("tasks lock"));
+        for t in tasks {
+            let _ = t.await;
+        }
+        self.flush().await;
+    }
+
+    /// Unreadable objects found so far, with the reason.
+    pub fn corrupt_objects(&self) -> Vec<String> {
+        self.inner.corrupt.lock().expect("corrupt lock").clone()
+    }
+
+    pub(crate) fn report_corrupt(&self, what: String) {
+        tracing::warn!("skipping damaged data: {what}");
+        self.inner.corrupt.lock().expect("corrupt lock").push(what);
+    }
+}
+
+/// Group commit: waits for writes, gathers what arrives within one segment
+/// interval, writes it, repeats.
+async fn flusher(store: Store) {
+    let mut shutdown = store.inner.shutdown.subscribe();
+    let interval = store.inner.config.segment_interval;
+    let mut last = Instant::now() - interval;
+    loop {
+        tokio::select! {
+            _ = store.inner.flush_wanted.notified() => {}
+            _ = shutdown.changed() => return,
+        }
+        let since = last.elapsed();
+        if since < interval {
+            tokio::time::sleep(interval - since).await;
+        }
+        last = Instant::now();
+        store.flush().await;
+    }
+}
+
+/// Compaction and retention on a timer.
+async fn maintainer(store: Store, every: Duration) {
+    let mut shutdown = store.inner.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(e) = store.maintain().await {
+            tracing::warn!("maintenance failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! One suite, run against local disk (fsync'd) and memory alike.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use kiln_model::Tree;
+use kiln_store::{AllSeries, LabelsEqual, Store, TimeRange};
+
+const ALL_TIME: TimeRange = TimeRange { start: i64::MIN, end: i64::MAX };
+
+fn folded(t: &Tree) -> BTreeMap<String, i64> {
+    t.folded_map()
+}
+
+/// Ingests `n` profiles per service, one every 10 s from `start`, with a
+/// known tree: `main;work` grows with i, `main;idle` constant.
+async fn ingest_steady(store: &Store, services: &[&str], start: i64, n: i64) -> Tree {
+    let mut expected = Tree::new();
+    for i in 0..n {
+        let batch: Vec<_> = services
+            .iter()
+            .enumerate()
+            .map(|(s, svc)| {
+                let stacks = [("main;work", 10 + i), ("main;idle", 5)];
+                expected.merge(&tree(&stacks));
+                ingest_one((i * 100 + s as i64) as u128, start + i * 10 * SEC, labels(svc, &[]), profile(&stacks))
+            })
+            .collect();
+        store.ingest("t1", &batch).await.unwrap();
+    }
+    expected
+}
+
+macro_rules! suite {
+    ($($name:ident),* $(,)?) => {
+        mod on_local_disk { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::local()).await } )* }
+        mod in_memory { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::memory()).await } )* }
+    };
+}
+
+suite!(
+    acknowledged_profiles_are_queryable,
+    data_survives_a_restart,
+    compaction_keeps_every_stack_and_writes_rollups,
+    rollup_and_raw_reads_agree_on_any_range,
+    tenants_do_not_see_each_other,
+    series_labels_and_totals_per_step,
+    profile_by_id_round_trips_with_span_labels,
+    retention_by_age_drops_old_blocks,
+    retention_by_size_drops_the_oldest_first,
+    deleting_a_service_removes_it_from_compacted_blocks,
+    a_damaged_section_is_skipped_and_reported,
+    a_damaged_footer_is_skipped_at_open_and_the_rest_stays,
+);
+
+async fn acknowledged_profiles_are_queryable(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    let expected = ingest_steady(&store, &["api", "db"], T0, 5).await;
+    assert_eq!(folded(&store.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap()), folded(&expected));
+    let api =
+        store.merge_tree("t1", &LabelsEqual(vec![("service_name".into(), "api".into())]), ALL_TIME).await.unwrap();
+    assert_eq!(api.total(), expected.total() / 2);
+    store.close().await;
+}
+
+async fn data_survives_a_restart(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    let expected = ingest_steady(&store, &["api"], T0, 3).await;
+    store.close().await;
+    let reopened = open(&b, &clock).await;
+    assert_eq!(folded(&reopened.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap()), folded(&expected));
+}
+
+async fn compaction_keeps_every_stack_and_writes_rollups(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    // Two windows: 400 profiles every 10 s span 4000 s.
+    let expected = ingest_steady(&store, &["api"], T0, 400).await;
+    let before = store.stats("t1").objects;
+    clock.set(T0 + 3 * HOUR);
+    store.maintain_now().await.unwrap();
+    let after = store.stats("t1");
+    assert!(after.objects < before && after.objects == 2, "{before} -> {}", after.objects);
+    assert_eq!(after.profiles, 400);
+    assert_eq!(folded(&store.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap()), folded(&expected));
+    // Compacting again changes nothing.
+    store.maintain_now().await.unwrap();
+    assert_eq!(store.stats("t1").objects, 2);
+}
+
+async fn rollup_and_raw_reads_agree_on_any_range(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    ingest_steady(&store, &["api", "db"], T0, 800).await;
+    clock.set(T0 + 5 * HOUR);
+    store.maintain_now().await.unwrap();
+    let ranges = [
+        ALL_TIME,
+        TimeRange { start: T0, end: T0 + HOUR - 1 },
+        TimeRange { start: T0 + 123 * SEC, end: T0 + 2 * HOUR - 1 },
+        TimeRange { start: T0 + 10 * SEC, end: T0 + 30 * SEC },
+    ];
+    for r in ranges {
+        let by = ["service_name".to_string()];
+        let fast = store.merge_trees("t1", &AllSeries, r, &by).await.unwrap();
+        let raw = store.merge_trees_raw("t1", &AllSeries, r, &by).await.unwrap();
+        let f: Vec<_> = fast.iter().map(|(k, t)| (k.clone(), folded(t))).collect();
+        let w: Vec<_> = raw.iter().map(|(k, t)| (k.clone(), folded(t))).collect();
+        assert_eq!(f, w, "{r:?}");
+    }
+}
+
+async fn tenants_do_not_see_each_other(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    store.ingest("../t2", &[ingest_one(1, T0, labels("x", &[]), profile(&[("a", 1)]))]).await.unwrap();
+    ingest_steady(&store, &["api"], T0, 2).await;
+    assert_eq!(store.merge_tree("../t2", &AllSeries, ALL_TIME).await.unwrap().total(), 1);
+    assert!(store.series("t1", &AllSeries, ALL_TIME).iter().all(|l| l.iter().any(|(_, v)| v == "api")));
+    assert_eq!(store.tenants().len(), 2);
+}
+
+async fn series_labels_and_totals_per_step(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    for (i, pod) in ["a", "b"].iter().enumerate() {
+        for k in 0..6 {
+            let p = ingest_one(
+                (i * 10 + k) as u128,
+                T0 + k as i64 * 10 * SEC,
+                labels("api", &[("pod", pod)]),
+                profile(&[("main", 100)]),
+            );
+            store.ingest("t1", &[p]).await.unwrap();
+        }
+    }
+    assert_eq!(store.series("t1", &AllSeries, ALL_TIME).len(), 2);
+    assert_eq!(store.label_values("t1", "pod", &AllSeries, ALL_TIME), ["a", "b"]);
+    assert!(store.label_names("t1", &AllSeries, ALL_TIME).contains(&"pod".to_string()));
+    let range = TimeRange { start: T0, end: T0 + 60 * SEC };
+    let totals = store.series_totals("t1", &AllSeries, range, 30 * SEC, &["pod".to_string()]).await.unwrap();
+    let a = &totals[&vec![("pod".to_string(), "a".to_string())]];
+    // t=0 -> point T0; t=10,20,30 -> T0+30; t=40,50 -> T0+60
+    assert_eq!(a[&T0], (100, 1));
+    assert_eq!(a[&(T0 + 30 * SEC)], (300, 3));
+    assert_eq!(a[&(T0 + 60 * SEC)], (200, 2));
+}
+
+async fn profile_by_id_round_trips_with_span_labels(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    let p = profile_with_span("main;handler;query", 42, "00f067aa0ba902b7");
+    store.ingest("t1", &[ingest_one(7, T0, labels("api", &[]), p.clone())]).await.unwrap();
+    clock.set(T0 + 3 * HOUR);
+    store.maintain_now().await.unwrap();
+    let found = store.profile_by_id("t1", 7).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let (l, back) = &found[0];
+    assert!(l.iter().any(|(n, v)| n == "service_name" && v == "api"));
+    assert_eq!(Tree::from_profile(back, 0).folded_map(), Tree::from_profile(&p, 0).folded_map());
+    assert_eq!(back.label_str(&back.samples[0], "span_id"), Some("00f067aa0ba902b7"));
+    assert!(store.profile_by_id("t1", 8).await.unwrap().is_empty());
+}
+
+async fn retention_by_age_drops_old_blocks(b: Backend) {
+    let clock = TestClock::new(T0);
+    let mut cfg = config(&clock);
+    cfg.retention_max_age = Some(std::time::Duration::from_secs(24 * 3600));
+    let store = Store::open(b.store.clone(), cfg).await.unwrap();
+    ingest_steady(&store, &["api"], T0, 3).await;
+    ingest_steady(&store, &["api"], T0 + 30 * HOUR, 3).await;
+    clock.set(T0 + 31 * HOUR);
+    store.maintain_now().await.unwrap();
+    let s = store.stats("t1");
+    assert_eq!(s.profiles, 3);
+    assert!(s.oldest_nanos.unwrap() >= T0 + 30 * HOUR);
+}
+
+async fn retention_by_size_drops_the_oldest_first(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    for h in 0..4 {
+        ingest_steady(&store, &["api"], T0 + h * HOUR, 20).await;
+    }
+    clock.set(T0 + 10 * HOUR);
+    store.maintain_now().await.unwrap();
+    let bytes = store.stats("t1").bytes;
+    let mut cfg = config(&clock);
+    cfg.retention_max_bytes = Some(bytes * 3 / 4);
+    store.close().await;
+    let store = Store::open(b.store.clone(), cfg).await.unwrap();
+    store.maintain_now().await.unwrap();
+    let s = store.stats("t1");
+    assert!(s.bytes <= bytes * 3 / 4, "{} > {}", s.bytes, bytes * 3 / 4);
+    assert_eq!(s.newest_nanos, Some(T0 + 3 * HOUR + 190 * SEC));
+    assert!(s.oldest_nanos.unwrap() >= T0 + HOUR);
+}
+
+async fn deleting_a_service_removes_it_from_compacted_blocks(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    ingest_steady(&store, &["api", "db"], T0, 50).await;
+    clock.set(T0 + 3 * HOUR);
+    store.maintain_now().await.unwrap();
+    ingest_steady(&store, &["api", "db"], T0 + 3 * HOUR, 5).await;
+    store.delete_service("t1", "db").await.unwrap();
+    store.maintain_now().await.unwrap();
+    let services = store.label_values("t1", "service_name", &AllSeries, ALL_TIME);
+    assert_eq!(services, ["api"]);
+    store.close().await;
+    let reopened = open(&b, &clock).await;
+    assert_eq!(reopened.label_values("t1", "service_name", &AllSeries, ALL_TIME), ["api"]);
+    assert_eq!(reopened.stats("t1").profiles, 55);
+}
+
+async fn corrupt_one_object(b: &Backend, damage: impl Fn(&mut Vec<u8>)) -> object_store::path::Path {
+    use futures::TryStreamExt;
+    use object_store::{ObjectStoreExt, PutPayload};
+    let list: Vec<_> = b.store.list(None).try_collect().await.unwrap();
+    let path = list.iter().map(|m| m.location.clone()).max().unwrap();
+    let mut bytes = b.store.get(&path).await.unwrap().bytes().await.unwrap().to_vec();
+    damage(&mut bytes);
+    b.store.put(&path, PutPayload::from(bytes)).await.unwrap();
+    path
+}
+
+async fn a_damaged_section_is_skipped_and_reported(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    ingest_steady(&store, &["api"], T0, 2).await;
+    store.close().await;
+    // Flip a byte just after the opening magic: inside the first section.
+    corrupt_one_object(&b, |bytes| bytes[9] ^= 0xff).await;
+    let reopened = open(&b, &clock).await;
+    let t = reopened.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap();
+    assert_eq!(t.total(), 10 + 5, "only the undamaged profile remains");
+    assert_eq!(reopened.corrupt_objects().len(), 1);
+    assert!(reopened.corrupt_objects()[0].contains("checksum"), "{:?}", reopened.corrupt_objects());
+}
+
+async fn a_damaged_footer_is_skipped_at_open_and_the_rest_stays(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    ingest_steady(&store, &["api"], T0, 2).await;
+    store.close().await;
+    corrupt_one_object(&b, |bytes| {
+        let n = bytes.len();
+        bytes[n - 20] ^= 0xff;
+    })
+    .await;
+    let reopened = open(&b, &clock).await;
+    assert_eq!(reopened.corrupt_objects().len(), 1);
+    assert_eq!(reopened.stats("t1").profiles, 1);
+}
