@@ -1,0 +1,93 @@
+//! `POST /ingest` and `/pyroscope/ingest`: every query parameter and body
+//! format of Pyroscope's legacy ingestion (reference §1.a).
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kiln_model::ingest::attime;
+use kiln_model::ingest::legacy::LegacyParams;
+use kiln_model::ingest::series::prepare;
+use kiln_model::ingest_name::IngestName;
+
+use crate::error::{ApiError, ApiErrorKind};
+use crate::legacy_formats::{decode_upload, BodyFormat, Upload};
+use crate::request::{content_type, read_body, tenant};
+use crate::series::ingested;
+use crate::state::ApiState;
+
+/// What a legacy request says about itself, from its query string.
+pub struct LegacyRequest {
+    pub name: IngestName,
+    pub from_nanos: i64,
+    pub params: LegacyParams,
+    pub format: Option<String>,
+}
+
+pub async fn ingest(
+    State(state): State<ApiState>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let result = ingest_request(&state, &query, &headers, body).await;
+    state.metrics.observe("ingest", started.elapsed());
+    match result {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => {
+            state.metrics.rejected(&e.reason);
+            e.into_response()
+        }
+    }
+}
+
+fn parse_query(query: &[(String, String)], now: i64) -> Result<LegacyRequest, ApiError> {
+    let get = |k: &str| query.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let name = get("name").ok_or_else(|| ApiError::invalid("missing_name", "the name query parameter is required"))?;
+    let time = |k: &str| {
+        attime::parse(get(k).unwrap_or(""), now).map_err(|e| ApiError::invalid("invalid_time", format!("{k}: {e}")))
+    };
+    // `until` is checked but unused: a legacy profile's span comes from the
+    // profile itself (pprof, JFR) or is zero (text formats), as in Pyroscope.
+    time("until")?;
+    Ok(LegacyRequest {
+        name: IngestName::parse(name).map_err(|e| ApiError::invalid("invalid_name", e.to_string()))?,
+        from_nanos: time("from")?,
+        params: LegacyParams::from_query(get("sampleRate"), get("spyName"), get("units"), get("aggregationType")),
+        format: get("format").map(str::to_owned),
+    })
+}
+
+async fn ingest_request(
+    state: &ApiState,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(), ApiError> {
+    let tenant = tenant(headers)?;
+    let req = parse_query(query, state.now())?;
+    let raw_ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let format = BodyFormat::select(req.format.as_deref(), &content_type(headers));
+    let bytes = read_body(headers, body, state.body_limit).await?;
+    let body_len = bytes.len() as u64;
+    let uploads: Vec<Upload> = decode_upload(state, &req, format, &raw_ct, bytes).await?;
+    let now = state.now();
+    let mut profiles = Vec::new();
+    for u in uploads {
+        let push = prepare(&u.labels, u.profile, u.size, now, &state.limits)?;
+        profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
+    }
+    let n = profiles.len() as u64;
+    if !profiles.is_empty() {
+        state
+            .sink
+            .ingest(&tenant, profiles)
+            .await
+            .map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
+    }
+    state.metrics.ingested(&tenant, format.name(), n, body_len);
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! `POST /push.v1.PusherService/Push` over Connect: `application/proto`
+//! or `application/json`, gzip allowed (reference §1.b).
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use kiln_model::ingest::series::prepare;
+use kiln_model::pprof;
+use prost::Message;
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiErrorKind, ConnectError};
+use crate::pb;
+use crate::request::{content_type, profile_id, read_body, tenant};
+use crate::series::ingested;
+use crate::sink::Ingested;
+use crate::state::ApiState;
+
+pub async fn push(State(state): State<ApiState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let json = content_type(&headers) == "application/json";
+    let result = push_request(&state, &headers, body).await;
+    state.metrics.observe("push", started.elapsed());
+    match result {
+        Ok(()) if json => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{}").into_response(),
+        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/proto")], "").into_response(),
+        Err(e) => {
+            state.metrics.rejected(&e.reason);
+            ConnectError(e).into_response()
+        }
+    }
+}
+
+async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Result<(), ApiError> {
+    let tenant = tenant(headers)?;
+    let ct = content_type(headers);
+    let bytes = read_body(headers, body, state.body_limit).await?;
+    let request = match ct.as_str() {
+        "application/proto" | "application/protobuf" | "application/x-protobuf" => {
+            pb::push::PushRequest::decode(bytes.as_ref())
+                .map_err(|e| ApiError::invalid("push_request", format!("PushRequest is not valid protobuf: {e}")))?
+        }
+        "application/json" => from_json(&bytes)?,
+        other => {
+            return Err(ApiError::new(
+                ApiErrorKind::UnsupportedMediaType,
+                "content_type",
+                format!("unsupported content type {other:?}: use application/proto or application/json"),
+            ))
+        }
+    };
+    let profiles = prepare_request(state, request)?;
+    let n = profiles.len() as u64;
+    state.sink.ingest(&tenant, profiles).await.map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
+    state.metrics.ingested(&tenant, "push", n, bytes.len() as u64);
+    Ok(())
+}
+
+/// Decodes and normalises every sample of every series; one bad profile
+/// refuses the whole request, so nothing of it is stored.
+fn prepare_request(state: &ApiState, request: pb::push::PushRequest) -> Result<Vec<Ingested>, ApiError> {
+    let now = state.now();
+    let mut out = Vec::new();
+    for (i, series) in request.series.into_iter().enumerate() {
+        let labels: Vec<(String, String)> = series.labels.into_iter().map(|l| (l.name, l.value)).collect();
+        for (j, sample) in series.samples.into_iter().enumerate() {
+            let at = |e: kiln_model::Error| ApiError::from(e).with_context(&format!("series {i} sample {j}"));
+            let raw = kiln_model::gzip::maybe_gunzip("pprof", &sample.raw_profile, state.body_limit).map_err(at)?;
+            let size = raw.len();
+            let profile = pprof::decode_with_limit(&raw, state.body_limit).map_err(at)?;
+            let push = prepare(&labels, profile, size, now, &state.limits)?;
+            out.extend(ingested(push, profile_id(&sample.id)));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct JsonPush {
+    #[serde(default)]
+    series: Vec<JsonSeries>,
+}
+
+#[derive(Deserialize)]
+struct JsonSeries {
+    #[serde(default)]
+    labels: Vec<JsonLabel>,
+    #[serde(default)]
+    samples: Vec<JsonSample>,
+}
+
+#[derive(Deserialize)]
+struct JsonLabel {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct JsonSample {
+    #[serde(default, rename = "rawProfile", alias = "raw_profile")]
+    raw_profile: String,
+    #[serde(default, rename = "ID", alias = "id")]
+    id: String,
+}
+
+/// Protojson of a `PushRequest`: lowerCamel or proto names, bytes as
+/// standard or URL-safe base64.
+fn from_json(bytes: &[u8]) -> Result<pb::push::PushRequest, ApiError> {
+    let req: JsonPush = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::invalid("push_request", format!("PushRequest JSON at line {}: {e}", e.line())))?;
+    let series = req
+        .series
+        .into_iter()
+        .map(|s| {
+            let samples = s
+                .samples
+                .into_iter()
+                .map(|x| Ok(pb::push::RawSample { raw_profile: base64_decode(&x.raw_profile)?, id: x.id }))
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let labels = s.labels.into_iter().map(|l| pb::push::LabelPair { name: l.name, value: l.value }).collect();
+            Ok(pb::push::RawProfileSeries { labels, samples })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(pb::push::PushRequest { series })
+}
+
+fn base64_decode(s: &str) -> Result<Vec<u8>, ApiError> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let s = s.trim();
+    [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD]
+        .iter()
+        .find_map(|e| e.decode(s).ok())
+        .ok_or_else(|| ApiError::invalid("push_request", "rawProfile is not base64"))
+}

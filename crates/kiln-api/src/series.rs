@@ -1,0 +1,44 @@
+//! From a prepared push (normalised profile and its series) to what the
+//! sink stores. A series restricted to some samples (sample labels split
+//! the profile) gets a profile of just those samples.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kiln_model::ingest::series::PushSeries;
+use kiln_model::Profile;
+
+use crate::sink::{Ingested, SeriesRef};
+
+/// The profiles to store for one prepared push; empty when normalisation
+/// left no samples.
+pub fn ingested(push: PushSeries, id: u128) -> Vec<Ingested> {
+    let PushSeries { profile, series, .. } = push;
+    let (time_nanos, duration_nanos) = (profile.time_nanos, profile.duration_nanos);
+    let mut by_subset: BTreeMap<Option<Vec<u32>>, Vec<SeriesRef>> = BTreeMap::new();
+    for s in series {
+        by_subset.entry(s.samples).or_default().push((s.labels, s.sample_type));
+    }
+    let whole = Arc::new(profile);
+    by_subset
+        .into_iter()
+        .enumerate()
+        .map(|(i, (subset, series))| Ingested {
+            // Each subset is a distinct profile; keep ids distinct too.
+            id: id.wrapping_add(i as u128),
+            time_nanos,
+            duration_nanos,
+            profile: match subset {
+                None => whole.clone(),
+                Some(samples) => Arc::new(restrict(&whole, &samples)),
+            },
+            series,
+        })
+        .collect()
+}
+
+fn restrict(p: &Profile, samples: &[u32]) -> Profile {
+    let mut out = p.clone();
+    out.samples = samples.iter().map(|&i| p.samples[i as usize].clone()).collect();
+    out
+}

@@ -1,0 +1,40 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use kiln_model::ingest::limits::Limits;
+
+use crate::metrics::Metrics;
+use crate::sink::IngestSink;
+
+/// The current time in Unix nanoseconds; injectable for tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub sink: Arc<dyn IngestSink>,
+    pub limits: Limits,
+    /// Largest request body accepted, compressed or not, in bytes.
+    pub body_limit: usize,
+    pub metrics: Arc<Metrics>,
+    pub clock: Clock,
+}
+
+impl ApiState {
+    /// State with Pyroscope's default limits and the system clock.
+    pub fn new(sink: Arc<dyn IngestSink>) -> ApiState {
+        ApiState {
+            sink,
+            limits: Limits::default(),
+            body_limit: 256 << 20,
+            metrics: Arc::new(Metrics::default()),
+            clock: Arc::new(|| {
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+            }),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
+}
