@@ -2,6 +2,7 @@
 //! library call.
 
 mod convert_cmd;
+mod server_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -16,10 +17,13 @@ struct Cli {
 enum Command {
     /// Convert a profile between formats (input format detected from content).
     Convert(convert_cmd::ConvertArgs),
+    /// Run the server: ingest from Pyroscope SDKs and agents on port 4040.
+    Server(server_cmd::ServerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Convert(args) => convert_cmd::run(args),
+        Command::Server(args) => server_cmd::run(args),
     }
 }

@@ -1,0 +1,12 @@
+//! `kiln-server`: what `kiln server` runs. Configuration (defaults < TOML
+//! < `KILN_*` environment < flags), the storage engine on the data
+//! directory, the API over it, graceful shutdown. No business logic.
+
+mod config;
+mod error;
+mod server;
+mod sink;
+
+pub use config::{parse_duration, Config};
+pub use error::ServerError;
+pub use server::{start, Running};

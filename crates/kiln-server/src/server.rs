@@ -1,0 +1,99 @@
+//! Wiring: the store on the data directory, the API over it, the listener,
+//! and a graceful shutdown that flushes before exiting.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kiln_api::{router, ApiState};
+use kiln_store::{Store, StoreConfig};
+use object_store::local::LocalFileSystem;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::config::{parse_duration, Config};
+use crate::error::ServerError;
+use crate::sink::StoreSink;
+
+/// A started server: where it listens and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub data_dir: std::path::PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<Result<(), ServerError>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes requests in flight, flushes the store.
+    pub async fn shutdown(mut self) -> Result<(), ServerError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.done.await.map_err(|e| ServerError::Io(std::io::Error::other(e)))?
+    }
+
+    /// Waits until the server stops by itself (a signal).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        self.done.await.map_err(|e| ServerError::Io(std::io::Error::other(e)))?
+    }
+}
+
+fn api_state(config: &Config, store: Store) -> Result<ApiState, ServerError> {
+    let mut state = ApiState::new(Arc::new(StoreSink(store)));
+    state.body_limit = config.max_body_bytes;
+    let l = &mut state.limits;
+    l.ingestion_body_limit_bytes = config.max_body_bytes;
+    l.max_profile_size_bytes = config.max_profile_size_bytes;
+    l.max_profile_stacktrace_samples = config.max_samples_per_profile;
+    l.max_label_names_per_series = config.max_label_names_per_series;
+    l.max_label_name_length = config.max_label_name_length;
+    l.max_label_value_length = config.max_label_value_length;
+    l.reject_older_than_nanos = parse_duration(&config.reject_older_than)?.as_nanos() as i64;
+    l.reject_newer_than_nanos = parse_duration(&config.reject_newer_than)?.as_nanos() as i64;
+    Ok(state)
+}
+
+/// Opens the store and starts serving; `signals` makes SIGINT/SIGTERM stop
+/// it gracefully.
+pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool) -> Result<Running, ServerError> {
+    let data_dir = config.data_dir(env);
+    let store_dir = data_dir.join("store");
+    std::fs::create_dir_all(&store_dir)?;
+    let fs = LocalFileSystem::new_with_prefix(&store_dir).map_err(kiln_store::Error::from)?.with_fsync(true);
+    let store_config = StoreConfig {
+        retention_max_age: config.retention_max_age()?,
+        retention_max_bytes: config.retention_max_bytes,
+        ..StoreConfig::default()
+    };
+    let store = Store::open(Arc::new(fs), store_config).await?;
+    let app = router(api_state(&config, store.clone())?);
+    let listener = TcpListener::bind(&config.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!("kiln server listening on {addr}, data in {}", data_dir.display());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(async move {
+        let shutdown = async move {
+            if signals {
+                tokio::select! { _ = stopped => {}, _ = signal() => {} }
+            } else {
+                let _ = stopped.await;
+            }
+        };
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        store.close().await;
+        served.map_err(ServerError::Io)
+    });
+    Ok(Running { addr, data_dir, stop: Some(stop), done })
+}
+
+async fn signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
