@@ -1,16 +1,19 @@
 //! `kiln-api`: Kiln's HTTP surface as `fn router(state) -> Router`, over
 //! service traits ([`IngestSink`]) so it is tested without sockets.
 //!
-//! Routes: legacy `POST /ingest` and `/pyroscope/ingest`, the Connect Push
-//! API, `/ready`, `/healthz`, `/metrics`. Every error is one [`ApiError`]
+//! Routes: legacy `POST /ingest` and `/pyroscope/ingest`, the Push API
+//! (Connect and gRPC), OTLP profiles (HTTP and gRPC), `/ready`, `/healthz`,
+//! `/metrics`. Every error is one [`ApiError`]
 //! mapped to HTTP in one place.
 
 mod error;
+mod grpc;
 mod health;
 mod legacy;
 mod legacy_formats;
 mod metrics;
 mod multipart;
+mod otlp;
 mod push;
 mod request;
 mod series;
@@ -39,6 +42,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/ingest", post(legacy::ingest))
         .route("/pyroscope/ingest", post(legacy::ingest))
         .route("/push.v1.PusherService/Push", post(push::push))
+        .route("/v1development/profiles", post(otlp::export))
+        .route("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export", post(otlp::export))
         .route("/ready", get(health::ready))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

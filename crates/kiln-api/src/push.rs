@@ -14,42 +14,52 @@ use prost::Message;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiErrorKind, ConnectError};
+use crate::grpc;
 use crate::pb;
 use crate::request::{content_type, profile_id, read_body, tenant};
 use crate::series::ingested;
 use crate::sink::Ingested;
 use crate::state::ApiState;
 
+/// Serves Connect (proto or JSON) and gRPC on the same path.
 pub async fn push(State(state): State<ApiState>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
-    let json = content_type(&headers) == "application/json";
+    let ct = content_type(&headers);
     let result = push_request(&state, &headers, body).await;
     state.metrics.observe("push", started.elapsed());
+    if let Err(e) = &result {
+        state.metrics.rejected(&e.reason);
+    }
+    respond(&ct, result, &pb::push::PushResponse {}.encode_to_vec())
+}
+
+/// The response in the request's protocol: gRPC, Connect JSON or proto.
+pub fn respond(ct: &str, result: Result<(), ApiError>, empty_proto: &[u8]) -> Response {
     match result {
-        Ok(()) if json => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{}").into_response(),
-        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/proto")], "").into_response(),
-        Err(e) => {
-            state.metrics.rejected(&e.reason);
-            ConnectError(e).into_response()
+        Ok(()) if grpc::is_grpc(ct) => grpc::ok(empty_proto),
+        Ok(()) if ct == "application/json" => {
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{}").into_response()
         }
+        Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/proto")], empty_proto.to_vec()).into_response(),
+        Err(e) if grpc::is_grpc(ct) => grpc::error(&e),
+        Err(e) => ConnectError(e).into_response(),
     }
 }
 
 async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Result<(), ApiError> {
     let tenant = tenant(headers)?;
     let ct = content_type(headers);
+    // gRPC compresses per message (grpc-encoding), not the whole body.
     let bytes = read_body(headers, body, state.body_limit).await?;
     let request = match ct.as_str() {
-        "application/proto" | "application/protobuf" | "application/x-protobuf" => {
-            pb::push::PushRequest::decode(bytes.as_ref())
-                .map_err(|e| ApiError::invalid("push_request", format!("PushRequest is not valid protobuf: {e}")))?
-        }
+        c if grpc::is_grpc(c) => decode_proto(&grpc::unframe(headers, &bytes, state.body_limit)?)?,
+        "application/proto" | "application/protobuf" | "application/x-protobuf" => decode_proto(&bytes)?,
         "application/json" => from_json(&bytes)?,
         other => {
             return Err(ApiError::new(
                 ApiErrorKind::UnsupportedMediaType,
                 "content_type",
-                format!("unsupported content type {other:?}: use application/proto or application/json"),
+                format!("unsupported content type {other:?}: use application/proto, application/json or gRPC"),
             ))
         }
     };
@@ -58,6 +68,11 @@ async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Resu
     state.sink.ingest(&tenant, profiles).await.map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
     state.metrics.ingested(&tenant, "push", n, bytes.len() as u64);
     Ok(())
+}
+
+fn decode_proto(bytes: &[u8]) -> Result<pb::push::PushRequest, ApiError> {
+    pb::push::PushRequest::decode(bytes)
+        .map_err(|e| ApiError::invalid("push_request", format!("PushRequest is not valid protobuf: {e}")))
 }
 
 /// Decodes and normalises every sample of every series; one bad profile

@@ -1,0 +1,69 @@
+//! OpenTelemetry profiles (`v1development`): `POST /v1development/profiles`
+//! (protobuf or JSON, gzip allowed) and the gRPC `ProfilesService/Export`
+//! (reference §1.c).
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use kiln_model::ingest::series::prepare;
+use kiln_model::otlp;
+
+use crate::error::{ApiError, ApiErrorKind};
+use crate::grpc;
+use crate::push::respond;
+use crate::request::{content_type, read_body, tenant};
+use crate::series::ingested;
+use crate::state::ApiState;
+
+pub async fn export(State(state): State<ApiState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let ct = content_type(&headers);
+    let result = export_request(&state, &headers, body).await;
+    state.metrics.observe("otlp", started.elapsed());
+    if let Err(e) = &result {
+        state.metrics.rejected(&e.reason);
+    }
+    match result {
+        // OTLP over HTTP answers errors with plain HTTP statuses (415, 400, ...).
+        Err(e) if !grpc::is_grpc(&ct) => e.into_response(),
+        // ExportProfilesServiceResponse with no partial_success is empty.
+        result => respond(&ct, result, &[]),
+    }
+}
+
+async fn export_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Result<(), ApiError> {
+    let tenant = tenant(headers)?;
+    let ct = content_type(headers);
+    let bytes = read_body(headers, body, state.body_limit).await?;
+    let now = state.now();
+    let decoded = match ct.as_str() {
+        c if grpc::is_grpc(c) => otlp::decode_request(&grpc::unframe(headers, &bytes, state.body_limit)?, now)?,
+        "application/x-protobuf" | "application/protobuf" => otlp::decode_request(&bytes, now)?,
+        "application/json" => otlp::decode_request_json(&bytes, now)?,
+        other => {
+            return Err(ApiError::new(
+                ApiErrorKind::UnsupportedMediaType,
+                "content_type",
+                format!("unsupported content type {other:?}: use application/x-protobuf or application/json"),
+            ))
+        }
+    };
+    let mut profiles = Vec::new();
+    for p in decoded {
+        let push = prepare(&p.labels, p.profile, bytes.len(), now, &state.limits)?;
+        profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
+    }
+    let n = profiles.len() as u64;
+    if !profiles.is_empty() {
+        state
+            .sink
+            .ingest(&tenant, profiles)
+            .await
+            .map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
+    }
+    state.metrics.ingested(&tenant, "otlp", n, bytes.len() as u64);
+    Ok(())
+}
