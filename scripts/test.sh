@@ -16,6 +16,32 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
+# ---- kiln-server SDK client tests (begin) ----
+# crates/kiln-server/tests/sdk_clients.rs runs real Pyroscope clients against
+# kiln server: what they need on a fresh machine. Debian's Python (venv), Node
+# and npm, Go and a JDK; the Python SDK from PyPI into a venv under
+# ~/.cache/kiln; the Node SDK from npm as locked; the Rust SDK client from
+# crates.io, built under ~/.cache/kiln. The tests install these too when
+# missing, so a bare `cargo test -p kiln-server --test sdk_clients` works.
+step "test prerequisites: SDK clients for kiln-server tests"
+sdk=crates/kiln-server/tests/sdk
+missing=()
+command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3 python3-venv)
+command -v npm >/dev/null || missing+=(nodejs npm)
+command -v go >/dev/null || missing+=(golang-go)
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
+venv="$HOME/.cache/kiln/sdk-venv"
+if ! cmp -s "$sdk/python/requirements.txt" "$venv/kiln-requirements.txt"; then
+  python3 -m venv "$venv" && "$venv/bin/pip" install -q -r "$sdk/python/requirements.txt" &&
+    cp "$sdk/python/requirements.txt" "$venv/kiln-requirements.txt"
+fi
+(cd "$sdk/node" && npm ci --no-audit --no-fund)
+cargo build --quiet --locked --manifest-path "$sdk/rust/Cargo.toml" --target-dir "$HOME/.cache/kiln/sdk-rust-target"
+# ---- kiln-server SDK client tests (end) ----
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)
@@ -41,6 +67,7 @@ cargo build -p kiln-render --example diff_report
   KILN_BIN="$CARGO_TARGET_DIR/debug/kiln" KILN_DIFF_BIN="$CARGO_TARGET_DIR/debug/examples/diff_report" \
     node --test --test-concurrency=1 ./*.test.mjs)
 # ---- kiln-render browser tests (end) ----
+
 
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain
 # accept them, so no second toolchain has to be installed.

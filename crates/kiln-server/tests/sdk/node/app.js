@@ -3,7 +3,7 @@
 // Usage: node app.js <server-url> <seconds>
 'use strict';
 
-const Pyroscope = require('@pyroscope/nodejs');
+const Pyroscope = require('@pyroscope/nodejs').default;
 
 function burnCpuInNode(until) {
   let x = 0;
@@ -22,6 +22,7 @@ async function main() {
     appName: 'kiln-sdk-node',
     tags: { env: 'sdk-test', sdk: 'node' },
     flushIntervalMs: 1000,
+    wall: { collectCpuTime: true, samplingDurationMs: 1000 },
   });
   Pyroscope.startCpuProfiling();
   const x = burnCpuInNode(Date.now() + Number(seconds) * 1000);
