@@ -5,7 +5,7 @@
 //! is timed as the baseline.
 //!
 //! `cargo bench -p kiln-server --bench ingest_http [-- PROFILES CONNECTIONS]`
-//! (defaults: 3,000 profiles over 64 connections: a fleet of SDKs, each
+//! (defaults: 4,000 profiles over 256 connections: a fleet of SDKs, each
 //! waiting for its own acknowledgement).
 
 use std::collections::BTreeMap;
@@ -78,7 +78,7 @@ async fn post_all(addr: std::net::SocketAddr, bodies: Vec<Bytes>) {
 
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (profiles, connections) = (args.first().copied().unwrap_or(3_000), args.get(1).copied().unwrap_or(64));
+    let (profiles, connections) = (args.first().copied().unwrap_or(4_000), args.get(1).copied().unwrap_or(256));
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let pool = stack_pool(&mut rng);
     let distinct: Vec<Bytes> = (0..64).map(|_| Bytes::from(payload(&pool, &mut rng))).collect();
