@@ -14,6 +14,30 @@ use crate::objects::{self, ObjectInfo};
 use crate::partition::Partition;
 use crate::store::Store;
 
+/// Samples in an object, from its footer.
+fn samples(o: &ObjectInfo) -> u64 {
+    o.meta.partitions.iter().map(|p| p.samples_count).sum()
+}
+
+/// Splits objects (oldest first) into groups of at most `budget` samples,
+/// so a merge never holds more than that in memory; an object larger than
+/// the budget is a group of its own.
+fn chunks(mut objects: Vec<ObjectInfo>, budget: u64) -> Vec<Vec<ObjectInfo>> {
+    objects.sort_by_key(|o| (o.meta.min_time_nanos, o.meta.id.clone()));
+    let mut out: Vec<Vec<ObjectInfo>> = Vec::new();
+    let mut used = 0u64;
+    for o in objects {
+        let n = samples(&o);
+        if out.is_empty() || used + n > budget {
+            out.push(Vec::new());
+            used = 0;
+        }
+        used += n;
+        out.last_mut().expect("a group was pushed").push(o);
+    }
+    out
+}
+
 /// Level of segments merged within an open window.
 const LEVEL_MERGED: u32 = 1;
 /// Level of a closed window's single block, with rollups.
@@ -29,7 +53,9 @@ impl Store {
             self.compact_tenant(&tenant, now, &mut pending).await?;
         }
         self.apply_retention(now, &mut pending);
-        self.delete_pending(&mut pending, false).await
+        self.delete_pending(&mut pending, false).await?;
+        self.inner.labels.sweep();
+        Ok(())
     }
 
     /// Compacts, applies retention and deletes replaced objects at once
@@ -48,26 +74,24 @@ impl Store {
         for o in objects {
             by_window.entry(bucket_start(o.meta.min_time_nanos, window)).or_default().push(o);
         }
+        let budget = self.inner.config.compaction_max_samples;
         for (start, group) in by_window {
             let closed = now > start + window + grace;
-            let sources: Vec<ObjectInfo> = if closed {
-                let done = group.len() == 1 && group[0].meta.level == LEVEL_CLOSED;
-                if done {
-                    Vec::new()
-                } else {
-                    group
-                }
+            // A closed window ends as level-2 blocks with rollups; an open one
+            // only has its segments merged.
+            let (level, todo): (u32, Vec<ObjectInfo>) = if closed {
+                (LEVEL_CLOSED, group.into_iter().filter(|o| o.meta.level < LEVEL_CLOSED).collect())
             } else {
-                let segments: Vec<ObjectInfo> = group.into_iter().filter(|o| o.meta.level == 0).collect();
-                if segments.len() < 2 {
-                    Vec::new()
-                } else {
-                    segments
-                }
+                (LEVEL_MERGED, group.into_iter().filter(|o| o.meta.level == 0).collect())
             };
-            if !sources.is_empty() {
-                let level = if closed { LEVEL_CLOSED } else { LEVEL_MERGED };
-                self.rewrite(tenant, sources, level, closed.then_some(window), |_| true, pending).await?;
+            if todo.is_empty() || (!closed && todo.len() < 2) {
+                continue;
+            }
+            for chunk in chunks(todo, budget) {
+                if !closed && chunk.len() < 2 {
+                    continue;
+                }
+                self.rewrite(tenant, chunk, level, closed.then_some(window), |_| true, pending).await?;
             }
         }
         Ok(())

@@ -2,8 +2,9 @@
 //! written. The `object_store` crate is the storage layer; this file only
 //! knows Kiln's paths.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::TryStreamExt;
@@ -12,17 +13,75 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{decode_footer, decode_trailer, TRAILER_LEN};
+use crate::labels::Labels;
 use crate::pb;
 
 const PREFIX: &str = "blocks";
 const SUFFIX: &str = ".kiln";
 
-/// A block object as the catalog knows it.
+/// A block object as the catalog knows it. The footer's series labels are
+/// moved out of `meta` into `series`, interned, so thousands of objects of
+/// the same series hold each label set once.
 #[derive(Debug, Clone)]
 pub struct ObjectInfo {
     pub path: Path,
     pub size: u64,
     pub meta: Arc<pb::BlockMeta>,
+    /// Per partition, its series.
+    pub series: Arc<Vec<Vec<SeriesEntry>>>,
+}
+
+/// One series of a partition, as the footer describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesEntry {
+    pub labels: Arc<Labels>,
+    pub min_time_nanos: i64,
+    pub max_time_nanos: i64,
+    pub profiles: u64,
+    pub total: i64,
+}
+
+/// Label sets shared by every object that holds the series.
+#[derive(Debug, Default)]
+pub struct LabelInterner(Mutex<HashSet<Arc<Labels>>>);
+
+impl LabelInterner {
+    pub fn intern(&self, labels: Labels) -> Arc<Labels> {
+        let mut set = self.0.lock().expect("interner lock");
+        if let Some(l) = set.get(&labels) {
+            return l.clone();
+        }
+        let l = Arc::new(labels);
+        set.insert(l.clone());
+        l
+    }
+
+    /// Forgets label sets no object uses any more.
+    pub fn sweep(&self) {
+        self.0.lock().expect("interner lock").retain(|l| Arc::strong_count(l) > 1);
+    }
+}
+
+impl ObjectInfo {
+    pub fn new(path: Path, size: u64, mut meta: pb::BlockMeta, labels: &LabelInterner) -> ObjectInfo {
+        let series = meta
+            .partitions
+            .iter_mut()
+            .map(|pm| {
+                std::mem::take(&mut pm.series)
+                    .into_iter()
+                    .map(|s| SeriesEntry {
+                        labels: labels.intern(s.labels.into_iter().map(|l| (l.name, l.value)).collect()),
+                        min_time_nanos: s.min_time_nanos,
+                        max_time_nanos: s.max_time_nanos,
+                        profiles: s.profiles,
+                        total: s.total,
+                    })
+                    .collect()
+            })
+            .collect();
+        ObjectInfo { path, size, meta: Arc::new(meta), series: Arc::new(series) }
+    }
 }
 
 /// Tenant names become one path segment: anything but `[A-Za-z0-9_.-]` is
@@ -73,13 +132,13 @@ pub async fn delete(store: &dyn ObjectStore, path: &Path) -> Result<()> {
 
 /// Every block object under the prefix, with its footer read. Objects
 /// whose footer cannot be read are returned as errors beside the rest.
-pub async fn list(store: &dyn ObjectStore) -> Result<(Vec<ObjectInfo>, Vec<(Path, Error)>)> {
+pub async fn list(store: &dyn ObjectStore, labels: &LabelInterner) -> Result<(Vec<ObjectInfo>, Vec<(Path, Error)>)> {
     let metas: Vec<_> = store.list(Some(&Path::from(PREFIX))).try_collect().await?;
     let mut ok = Vec::new();
     let mut bad = Vec::new();
     for m in metas.into_iter().filter(|m| m.location.as_ref().ends_with(SUFFIX)) {
         match read_meta(store, &m.location, m.size).await {
-            Ok(meta) => ok.push(ObjectInfo { path: m.location, size: m.size, meta: Arc::new(meta) }),
+            Ok(meta) => ok.push(ObjectInfo::new(m.location, m.size, meta, labels)),
             Err(e) => bad.push((m.location, e)),
         }
     }

@@ -14,7 +14,7 @@ use crate::labels::{Labels, SeriesFilter};
 use crate::merge::bucket_start;
 use crate::objects::{self, ObjectInfo};
 use crate::partition::Partition;
-use crate::read_partition::{decode_partition, series_from_pb};
+use crate::read_partition::decode_partition;
 use crate::store::Store;
 
 /// An inclusive time range in Unix nanoseconds.
@@ -69,15 +69,13 @@ impl Store {
         let objects = self.inner.catalog.read().expect("catalog lock").overlapping(tenant, range.start, range.end);
         let mut out = Vec::new();
         for object in objects {
-            for (pi, pm) in object.meta.partitions.iter().enumerate() {
-                let series: BTreeMap<u32, Labels> = pm
-                    .series
+            for (pi, part) in object.series.iter().enumerate() {
+                let series: BTreeMap<u32, Labels> = part
                     .iter()
                     .enumerate()
-                    .map(|(i, s)| (i as u32, series_from_pb(s)))
                     .filter(|(_, s)| s.max_time_nanos >= range.start && s.min_time_nanos <= range.end)
                     .filter(|(_, s)| filter.matches(&s.labels))
-                    .map(|(i, s)| (i, group_key(&s.labels, group_by)))
+                    .map(|(i, s)| (i as u32, group_key(&s.labels, group_by)))
                     .collect();
                 if !series.is_empty() {
                     out.push(Selected { object: object.clone(), partition: pi, series });
@@ -210,9 +208,9 @@ impl Store {
     pub fn series(&self, tenant: &str, filter: &dyn SeriesFilter, range: TimeRange) -> Vec<Labels> {
         let mut set = BTreeSet::new();
         for sel in self.select(tenant, filter, range, &[]) {
-            let pm = &sel.object.meta.partitions[sel.partition];
+            let part = &sel.object.series[sel.partition];
             for &i in sel.series.keys() {
-                set.insert(series_from_pb(&pm.series[i as usize]).labels);
+                set.insert(part[i as usize].labels.as_ref().clone());
             }
         }
         set.into_iter().collect()
@@ -239,10 +237,8 @@ impl Store {
         let mut s = Stats { objects: objects.len(), ..Stats::default() };
         for o in &objects {
             s.bytes += o.size;
-            for pm in &o.meta.partitions {
-                s.profiles += pm.profiles;
-                series.extend(pm.series.iter().map(|x| series_from_pb(x).labels));
-            }
+            s.profiles += o.meta.partitions.iter().map(|pm| pm.profiles).sum::<u64>();
+            series.extend(o.series.iter().flatten().map(|x| x.labels.clone()));
             s.oldest_nanos = Some(s.oldest_nanos.map_or(o.meta.min_time_nanos, |v| v.min(o.meta.min_time_nanos)));
             s.newest_nanos = Some(s.newest_nanos.map_or(o.meta.max_time_nanos, |v| v.max(o.meta.max_time_nanos)));
         }

@@ -13,7 +13,7 @@ use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{encode_block, BlockHeader};
 use crate::ingest::{Head, IngestProfile};
-use crate::objects::{self, block_path, new_block_id, ObjectInfo};
+use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
 use crate::partition::Partition;
 
 /// The current time in Unix nanoseconds; injectable for tests.
@@ -32,6 +32,9 @@ pub struct StoreConfig {
     pub window: Duration,
     /// A window is closed (merged with rollups) this long after its end.
     pub window_grace: Duration,
+    /// Most samples one compaction merge holds in memory; a window with
+    /// more is compacted into several blocks.
+    pub compaction_max_samples: u64,
     /// Replaced objects are deleted this long after being replaced, so
     /// queries that planned with them can finish.
     pub delete_delay: Duration,
@@ -49,6 +52,7 @@ impl Default for StoreConfig {
             maintenance_interval: Some(Duration::from_secs(15)),
             window: Duration::from_secs(3600),
             window_grace: Duration::from_secs(120),
+            compaction_max_samples: 1_000_000,
             delete_delay: Duration::from_secs(30),
             retention_max_age: None,
             retention_max_bytes: None,
@@ -69,6 +73,7 @@ pub(crate) struct Inner {
     pub flush_wanted: Notify,
     pub catalog: RwLock<Catalog>,
     pub cache: PartitionCache,
+    pub labels: LabelInterner,
     /// Held by compaction, retention and deletion so they never overlap.
     pub maintenance: tokio::sync::Mutex<Vec<(ObjectInfo, Instant)>>,
     pub corrupt: Mutex<Vec<String>>,
@@ -87,7 +92,8 @@ impl Store {
     /// were replaced before a crash, and starts the background tasks. Must
     /// run inside a tokio runtime.
     pub async fn open(object_store: Arc<dyn ObjectStore>, config: StoreConfig) -> Result<Store> {
-        let (listed, bad) = objects::list(object_store.as_ref()).await?;
+        let labels = LabelInterner::default();
+        let (listed, bad) = objects::list(object_store.as_ref(), &labels).await?;
         let (catalog, stale) = Catalog::from_listing(listed);
         for o in stale {
             objects::delete(object_store.as_ref(), &o.path).await?;
@@ -100,6 +106,7 @@ impl Store {
         let inner = Arc::new(Inner {
             object_store,
             cache: PartitionCache::new(config.cache_bytes),
+            labels,
             config,
             head: Mutex::new(Head::default()),
             flush_wanted: Notify::new(),
@@ -171,7 +178,7 @@ impl Store {
         let path = block_path(tenant, &meta.id);
         let size = bytes.len() as u64;
         objects::put(self.inner.object_store.as_ref(), &path, bytes).await?;
-        Ok(Some(ObjectInfo { path, size, meta: Arc::new(meta) }))
+        Ok(Some(ObjectInfo::new(path, size, meta, &self.inner.labels)))
     }
 
     /// Flushes, then stops the background tasks.
