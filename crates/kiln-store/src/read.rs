@@ -195,8 +195,12 @@ impl Store {
                 if !range.contains(row.time_nanos) {
                     continue;
                 }
-                let k = (row.time_nanos - range.start + step - 1).div_euclid(step);
-                let point = out.entry(key.clone()).or_default().entry(range.start + k * step).or_default();
+                // In i128: `range.start` may be far before the data (i64::MIN).
+                let offset = i128::from(row.time_nanos) - i128::from(range.start);
+                let k = (offset + i128::from(step) - 1).div_euclid(i128::from(step));
+                let t = (i128::from(range.start) + k * i128::from(step))
+                    .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+                let point = out.entry(key.clone()).or_default().entry(t).or_default();
                 point.0 = point.0.saturating_add(row.total);
                 point.1 += 1;
             }

@@ -148,6 +148,10 @@ async fn series_labels_and_totals_per_step(b: Backend) {
     assert_eq!(a[&T0], (100, 1));
     assert_eq!(a[&(T0 + 30 * SEC)], (300, 3));
     assert_eq!(a[&(T0 + 60 * SEC)], (200, 2));
+    // A range starting at the dawn of time does not overflow.
+    let from_min = TimeRange { start: i64::MIN, end: T0 + 60 * SEC };
+    let totals = store.series_totals("t1", &AllSeries, from_min, 3600 * SEC, &[]).await.unwrap();
+    assert_eq!(totals.values().flat_map(|p| p.values()).map(|(v, _)| v).sum::<i64>(), 1200);
 }
 
 async fn profile_by_id_round_trips_with_span_labels(b: Backend) {
