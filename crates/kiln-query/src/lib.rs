@@ -1,0 +1,26 @@
+//! `kiln-query`: Kiln's query engine over `kiln-store`, answering as
+//! Pyroscope's querier does (reference §2.a): the label selector language
+//! (Prometheus matchers, the legacy `<profile type>{...}` and v0 FlameQL
+//! `app.cpu{...}` forms), profile type ids, time ranges in milliseconds,
+//! and the querier methods (`ProfileTypes`, `LabelNames`, `LabelValues`,
+//! `Series`, `SelectMergeStacktraces`, `SelectSeries`, `Diff`,
+//! `GetProfileStats`). No transport: the API layer calls these functions.
+
+mod error;
+mod labels;
+mod merge;
+mod parse;
+mod selector;
+mod series;
+mod time;
+
+pub use error::{ErrorKind, QueryError, Result};
+pub use labels::{label_names, label_values, profile_stats, profile_types, series, ProfileStats};
+pub use merge::{
+    call_site, diff, resolve_max_nodes, select_merge_flame_graph, select_merge_stacktraces, MergeRequest,
+    MAX_NODES_LIMIT,
+};
+pub use parse::{Query, Target};
+pub use selector::{AnyOf, MatchOp, Matcher, Selector, PROFILE_TYPE_LABEL};
+pub use series::{select_series, Aggregation, Series, SeriesRequest};
+pub use time::TimeRangeMs;

@@ -1,0 +1,89 @@
+//! `SelectMergeStacktraces` and `Diff`: merged call trees of a profile
+//! type's matching series, cut to a call site, as flame graphs.
+
+use kiln_model::flamegraph::{flame_graph, DEFAULT_MAX_NODES};
+use kiln_model::flamegraph_diff::flame_graph_diff;
+use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff};
+use kiln_model::profile_type::ProfileType;
+use kiln_model::Tree;
+use kiln_store::Store;
+
+use crate::error::{QueryError, Result};
+use crate::selector::Selector;
+use crate::time::TimeRangeMs;
+
+/// The largest `max_nodes` accepted (`max-flamegraph-nodes-max`).
+pub const MAX_NODES_LIMIT: i64 = 1_048_576;
+
+/// A `SelectMergeStacktraces` request, as on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeRequest {
+    pub profile_type_id: String,
+    pub label_selector: String,
+    pub range: TimeRangeMs,
+    /// `None` or 0: [`DEFAULT_MAX_NODES`].
+    pub max_nodes: Option<i64>,
+    /// `call_site` location names, root first: only stacks starting with
+    /// them are kept.
+    pub stack_trace_selector: Option<Vec<String>>,
+}
+
+/// `max_nodes` as Pyroscope's `ValidateMaxNodes`: unset or 0 is the
+/// default (8192), negative or above 1,048,576 is `InvalidArgument`.
+pub fn resolve_max_nodes(max_nodes: Option<i64>) -> Result<i64> {
+    match max_nodes.unwrap_or(0) {
+        0 => Ok(DEFAULT_MAX_NODES),
+        n if n < 0 => Err(QueryError::invalid(format!("max_nodes must be positive, got {n}"))),
+        n if n > MAX_NODES_LIMIT => {
+            Err(QueryError::invalid(format!("max_nodes {n} is above the limit of {MAX_NODES_LIMIT}")))
+        }
+        n => Ok(n),
+    }
+}
+
+/// A profile type id and a label selector as one series filter; either
+/// one malformed is `InvalidArgument`.
+pub(crate) fn profile_type_filter(profile_type_id: &str, label_selector: &str) -> Result<Selector> {
+    let t = ProfileType::parse(profile_type_id)
+        .map_err(|e| QueryError::invalid(format!("invalid profile type id: {}", e.message)))?;
+    Ok(Selector::parse(label_selector)?.with_profile_type(&t.id()))
+}
+
+/// The merged call tree of the request's series over its range, cut to the
+/// stack trace selector's call site when one is given.
+pub async fn select_merge_stacktraces(store: &Store, tenant: &str, req: &MergeRequest) -> Result<Tree> {
+    resolve_max_nodes(req.max_nodes)?;
+    let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
+    let tree = store.merge_tree(tenant, &filter, req.range.to_store()).await?;
+    Ok(match &req.stack_trace_selector {
+        Some(site) if !site.is_empty() => call_site(&tree, site),
+        _ => tree,
+    })
+}
+
+/// [`select_merge_stacktraces`] as a flame graph of at most `max_nodes`.
+pub async fn select_merge_flame_graph(store: &Store, tenant: &str, req: &MergeRequest) -> Result<FlameGraph> {
+    let max_nodes = resolve_max_nodes(req.max_nodes)?;
+    let tree = select_merge_stacktraces(store, tenant, req).await?;
+    Ok(flame_graph(&tree, max_nodes))
+}
+
+/// The `Diff` flame graph of two merge requests (their `max_nodes` is
+/// ignored: Pyroscope's querier uses its default).
+pub async fn diff(store: &Store, tenant: &str, left: &MergeRequest, right: &MergeRequest) -> Result<FlameGraphDiff> {
+    let l = select_merge_stacktraces(store, tenant, left).await?;
+    let r = select_merge_stacktraces(store, tenant, right).await?;
+    flame_graph_diff(&l, &r, DEFAULT_MAX_NODES).map_err(|e| QueryError::invalid(e.message))
+}
+
+/// The stacks of `tree` whose first frames, root first, are `site`.
+pub fn call_site(tree: &Tree, site: &[String]) -> Tree {
+    let mut out = Tree::new();
+    tree.for_each_stack(|stack, value| {
+        if stack.len() >= site.len() && stack.iter().zip(site).all(|(&n, s)| tree.name(n) == s) {
+            let names: Vec<&str> = stack.iter().map(|&n| tree.name(n)).collect();
+            out.insert_stack(&names, value);
+        }
+    });
+    out
+}
