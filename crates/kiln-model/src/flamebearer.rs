@@ -73,7 +73,8 @@ fn units(pt: &ProfileType) -> String {
     }
 }
 
-/// A `single` flamebearer of a flame graph.
+/// A `single` flamebearer of a flame graph, with Pyroscope's
+/// `ExportToFlamebearer` units and sample rate (1e9 for `cpu`, else 100).
 pub fn single(fg: &FlameGraph, pt: &ProfileType) -> FlamebearerProfile {
     FlamebearerProfile {
         version: 1,
@@ -86,7 +87,8 @@ pub fn single(fg: &FlameGraph, pt: &ProfileType) -> FlamebearerProfile {
         metadata: Metadata {
             format: "single".into(),
             spy_name: String::new(),
-            sample_rate: 100,
+            // CPU values are nanoseconds: a rate of 1e9 turns them into seconds.
+            sample_rate: if pt.sample_type == "cpu" { 1_000_000_000 } else { 100 },
             units: units(pt),
             name: pt.sample_type.clone(),
         },

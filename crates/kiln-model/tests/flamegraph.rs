@@ -123,3 +123,11 @@ fn empty_tree_gives_a_lone_total_node() {
     assert_eq!(fg.names, ["total"]);
     assert_eq!(levels(&fg), vec![vec![0, 0, 0, 0]]);
 }
+
+#[test]
+fn cpu_flamebearers_count_nanoseconds_at_a_rate_of_1e9() {
+    let fg = flame_graph(&abcde(), -1);
+    let rate = |id: &str| flamebearer::single(&fg, &ProfileType::parse(id).unwrap()).metadata.sample_rate;
+    assert_eq!(rate("process_cpu:cpu:nanoseconds:cpu:nanoseconds"), 1_000_000_000);
+    assert_eq!(rate("memory:alloc_space:bytes:space:bytes"), 100);
+}
