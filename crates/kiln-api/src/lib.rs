@@ -2,7 +2,10 @@
 //! service traits ([`IngestSink`]) so it is tested without sockets.
 //!
 //! Routes: legacy `POST /ingest` and `/pyroscope/ingest`, the Push API
-//! (Connect and gRPC), OTLP profiles (HTTP and gRPC), `/ready`, `/healthz`,
+//! (Connect and gRPC), OTLP profiles (HTTP and gRPC), the querier
+//! `querier.v1.QuerierService` (Connect and gRPC), the legacy render API
+//! (`/pyroscope/render`, `-diff`, `/pyroscope/label-values`; v0's `/render`,
+//! `/render-diff`, `/labels`, `/label-values`, `/api/apps`), `/ready`, `/healthz`,
 //! `/metrics`. Every error is one [`ApiError`]
 //! mapped to HTTP in one place.
 
@@ -11,10 +14,19 @@ mod grpc;
 mod health;
 mod legacy;
 mod legacy_formats;
+mod legacy_query;
+mod legacy_query_apps;
 mod metrics;
 mod multipart;
 mod otlp;
+mod protojson;
 mod push;
+mod querier;
+mod querier_connect;
+mod render;
+mod render_dot;
+mod render_params;
+mod render_timeline;
 mod request;
 mod series;
 mod sink;
@@ -25,6 +37,19 @@ pub mod pb {
     pub mod push {
         include!(concat!(env!("OUT_DIR"), "/push.v1.rs"));
     }
+    /// `querier.v1`: the querier service's messages (flame graphs are
+    /// `kiln_model::pb::querier::v1`'s).
+    pub mod querier {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/querier.v1.rs"));
+        }
+    }
+    /// `types.v1`: labels, profile types, series and points.
+    pub mod types {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/types.v1.rs"));
+        }
+    }
 }
 
 use axum::routing::{get, post};
@@ -32,18 +57,32 @@ use axum::Router;
 
 pub use error::{ApiError, ApiErrorKind};
 pub use metrics::Metrics;
+pub use querier::{Answer, QueryService};
 pub use request::{DEFAULT_TENANT, TENANT_HEADER};
 pub use sink::{IngestSink, Ingested, SeriesRef};
 pub use state::{ApiState, Clock};
 
 /// Every route of the API over the given state.
 pub fn router(state: ApiState) -> Router {
+    let unoffered = querier_connect::UNOFFERED
+        .iter()
+        .fold(Router::new(), |r, path| r.route(path, post(querier_connect::unimplemented)));
     Router::new()
         .route("/ingest", post(legacy::ingest))
         .route("/pyroscope/ingest", post(legacy::ingest))
         .route("/push.v1.PusherService/Push", post(push::push))
         .route("/v1development/profiles", post(otlp::export))
         .route("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export", post(otlp::export))
+        .route("/querier.v1.QuerierService/{method}", post(querier_connect::serve))
+        .merge(unoffered)
+        .route("/pyroscope/render", get(render::render))
+        .route("/pyroscope/render-diff", get(render::render_diff))
+        .route("/pyroscope/label-values", get(render::label_values))
+        .route("/render", get(legacy_query::render))
+        .route("/render-diff", get(legacy_query::render_diff))
+        .route("/labels", get(legacy_query::labels))
+        .route("/label-values", get(legacy_query::label_values))
+        .route("/api/apps", get(legacy_query_apps::apps))
         .route("/ready", get(health::ready))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kiln_model::ingest::limits::Limits;
 
 use crate::metrics::Metrics;
+use crate::querier::QueryService;
 use crate::sink::IngestSink;
 
 /// The current time in Unix nanoseconds; injectable for tests.
@@ -18,6 +19,9 @@ pub struct ApiState {
     pub body_limit: usize,
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
+    /// Answers `querier.v1.QuerierService`; its routes answer Connect's
+    /// `unimplemented` without one.
+    pub query: Option<Arc<dyn QueryService>>,
 }
 
 impl ApiState {
@@ -31,6 +35,7 @@ impl ApiState {
             clock: Arc::new(|| {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
             }),
+            query: None,
         }
     }
 

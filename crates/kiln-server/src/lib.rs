@@ -4,9 +4,11 @@
 
 mod config;
 mod error;
+mod query;
 mod server;
 mod sink;
 
 pub use config::{parse_duration, Config};
 pub use error::ServerError;
+pub use query::StoreQuery;
 pub use server::{start, Running};

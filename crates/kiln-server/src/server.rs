@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 
 use crate::config::{parse_duration, Config};
 use crate::error::ServerError;
+use crate::query::StoreQuery;
 use crate::sink::StoreSink;
 
 /// A started server: where it listens and how to stop it.
@@ -39,7 +40,8 @@ impl Running {
 }
 
 fn api_state(config: &Config, store: Store) -> Result<ApiState, ServerError> {
-    let mut state = ApiState::new(Arc::new(StoreSink(store)));
+    let mut state = ApiState::new(Arc::new(StoreSink(store.clone())));
+    state.query = Some(Arc::new(StoreQuery(store)));
     state.body_limit = config.max_body_bytes;
     let l = &mut state.limits;
     l.ingestion_body_limit_bytes = config.max_body_bytes;

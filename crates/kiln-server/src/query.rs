@@ -1,0 +1,393 @@
+//! The storage engine and `kiln-query` as the API's querier service: wire
+//! messages in, `kiln-query` calls, wire messages out.
+
+use futures::future::BoxFuture;
+use kiln_api::pb::querier::v1 as q;
+use kiln_api::pb::types::v1 as t;
+use kiln_api::{Answer, ApiError, ApiErrorKind, QueryService};
+use kiln_model::flamegraph::flame_graph;
+use kiln_model::pb::google::v1::Profile as PprofMessage;
+use kiln_model::{ProfileBuilder, ProfileType, Tree};
+use kiln_query::{
+    call_site, resolve_max_nodes, Aggregation, ErrorKind, MergeRequest, Query, QueryError, Selector, SeriesRequest,
+    TimeRangeMs,
+};
+use kiln_store::{Labels, Store, TimeRange};
+use prost::Message;
+
+/// Answers `querier.v1.QuerierService` from a store.
+pub struct StoreQuery(pub Store);
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn api_error(e: QueryError) -> ApiError {
+    let kind = match e.kind {
+        ErrorKind::InvalidArgument => ApiErrorKind::InvalidArgument,
+        ErrorKind::Unavailable => ApiErrorKind::Unavailable,
+        ErrorKind::Internal => ApiErrorKind::Internal,
+    };
+    ApiError::new(kind, "query", e.message)
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::invalid("query", message)
+}
+
+/// A request's `[start, end]` in ms; `end` before `start` is refused.
+fn range(start: i64, end: i64) -> Result<TimeRangeMs> {
+    TimeRangeMs::new(start, end).map_err(api_error)
+}
+
+/// The range of a metadata request: both bounds unset means all time.
+fn metadata_range(start: i64, end: i64) -> Result<TimeRangeMs> {
+    if start == 0 && end == 0 {
+        return Ok(TimeRangeMs::all());
+    }
+    range(start, end)
+}
+
+fn pairs(labels: Labels) -> Vec<t::LabelPair> {
+    labels.into_iter().map(|(name, value)| t::LabelPair { name, value }).collect()
+}
+
+/// `call_site` names, root first; a Go PGO selector is refused.
+fn call_site_names(selector: Option<&t::StackTraceSelector>) -> Result<Option<Vec<String>>> {
+    let Some(s) = selector else { return Ok(None) };
+    if s.go_pgo.is_some() {
+        return Err(invalid("stack_trace_selector.go_pgo is not supported by Kiln; use call_site"));
+    }
+    Ok(Some(s.call_site.iter().map(|l| l.name.clone()).collect()))
+}
+
+/// The merged call tree of a merge request. With profile ids it merges
+/// exactly those profiles (of the request's profile type, series and
+/// range); otherwise every matching profile.
+async fn merged_tree(store: &Store, tenant: &str, req: &MergeRequest, profile_ids: &[String]) -> Result<Tree> {
+    if profile_ids.is_empty() {
+        return kiln_query::select_merge_stacktraces(store, tenant, req).await.map_err(api_error);
+    }
+    resolve_max_nodes(req.max_nodes).map_err(api_error)?;
+    let profile_type = ProfileType::parse(&req.profile_type_id).map_err(|e| invalid(e.to_string()))?;
+    let filter = Selector::parse(&req.label_selector).map_err(api_error)?.with_profile_type(&profile_type.id());
+    let window = req.range.to_store();
+    let mut tree = Tree::new();
+    for id in profile_ids {
+        let uuid = uuid::Uuid::parse_str(id).map_err(|e| invalid(format!("profile id {id:?}: {e}")))?;
+        let found = store.profile_by_id(tenant, uuid.as_u128()).await.map_err(|e| api_error(e.into()))?;
+        for (labels, profile) in found {
+            if kiln_store::SeriesFilter::matches(&filter, &labels) && window.contains(profile.time_nanos) {
+                tree.add_profile(&profile, 0);
+            }
+        }
+    }
+    Ok(match &req.stack_trace_selector {
+        Some(site) if !site.is_empty() => call_site(&tree, site),
+        _ => tree,
+    })
+}
+
+fn merge_request(r: &q::SelectMergeStacktracesRequest) -> Result<MergeRequest> {
+    Ok(MergeRequest {
+        profile_type_id: r.profile_type_id.clone(),
+        label_selector: r.label_selector.clone(),
+        range: range(r.start, r.end)?,
+        max_nodes: r.max_nodes,
+        stack_trace_selector: call_site_names(r.stack_trace_selector.as_ref())?,
+    })
+}
+
+/// Trace and span filters need per-sample labels the store keeps but does
+/// not yet let a query filter on.
+fn refuse_span_filters(r: &q::SelectMergeStacktracesRequest) -> Result<()> {
+    if !r.span_selector.is_empty() || !r.trace_id_selector.is_empty() {
+        return Err(invalid("span_selector and trace_id_selector are not supported by Kiln yet"));
+    }
+    Ok(())
+}
+
+/// A pprof profile with one sample per stack of `tree`, typed by the
+/// profile type id, stamped with the range.
+fn tree_pprof(tree: &Tree, profile_type_id: &str, window: TimeRangeMs) -> Result<PprofMessage> {
+    let pt = ProfileType::parse(profile_type_id).map_err(|e| invalid(e.to_string()))?;
+    let sample = (pt.sample_type.as_str(), pt.sample_unit.as_str());
+    let mut b = ProfileBuilder::new(&[sample], (&pt.period_type, &pt.period_unit), 0);
+    tree.for_each_stack(|stack, v| {
+        let names: Vec<&str> = stack.iter().map(|&n| tree.name(n)).collect();
+        b.add_stack(&names, &[v]);
+    });
+    let start = window.to_store().start;
+    b.set_time(start, window.to_store().end - start);
+    let bytes = kiln_model::pprof::encode(&b.build());
+    PprofMessage::decode(bytes.as_slice()).map_err(|e| ApiError::new(ApiErrorKind::Internal, "pprof", e.to_string()))
+}
+
+/// `tree` cut to `max_nodes` with Pyroscope's `other` folding.
+fn truncated(tree: &Tree, max_nodes: i64) -> Result<Tree> {
+    kiln_model::tree_format::decode_tree(&kiln_model::tree_format::encode(tree, max_nodes))
+        .map_err(|e| ApiError::new(ApiErrorKind::Internal, "tree", e.to_string()))
+}
+
+impl StoreQuery {
+    async fn merge_stacktraces(
+        &self,
+        tenant: &str,
+        r: q::SelectMergeStacktracesRequest,
+    ) -> Result<q::SelectMergeStacktracesResponse> {
+        refuse_span_filters(&r)?;
+        let req = merge_request(&r)?;
+        let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
+        let tree = merged_tree(&self.0, tenant, &req, &r.profile_id_selector).await?;
+        let mut out = q::SelectMergeStacktracesResponse::default();
+        match q::ProfileFormat::try_from(r.format) {
+            Ok(q::ProfileFormat::Unspecified | q::ProfileFormat::Flamegraph) => {
+                out.flamegraph = Some(flame_graph(&tree, max_nodes))
+            }
+            Ok(q::ProfileFormat::Tree) => out.tree = kiln_model::tree_format::encode(&tree, max_nodes),
+            Ok(q::ProfileFormat::Pprof) => {
+                let profile = tree_pprof(&truncated(&tree, max_nodes)?, &req.profile_type_id, req.range)?;
+                out.pprof = Some(q::PprofProfile { profile: Some(profile) });
+            }
+            Ok(q::ProfileFormat::Dot) => {
+                return Err(invalid("PROFILE_FORMAT_DOT is not supported by Kiln: ask for PROFILE_FORMAT_PPROF"))
+            }
+            Err(_) => return Err(invalid(format!("unknown profile format {}", r.format))),
+        }
+        Ok(out)
+    }
+
+    async fn merge_profile(&self, tenant: &str, r: q::SelectMergeProfileRequest) -> Result<PprofMessage> {
+        if !r.trace_id_selector.is_empty() {
+            return Err(invalid("trace_id_selector is not supported by Kiln yet"));
+        }
+        let req = MergeRequest {
+            profile_type_id: r.profile_type_id.clone(),
+            label_selector: r.label_selector.clone(),
+            range: range(r.start, r.end)?,
+            max_nodes: r.max_nodes,
+            stack_trace_selector: call_site_names(r.stack_trace_selector.as_ref())?,
+        };
+        let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
+        let tree = merged_tree(&self.0, tenant, &req, &r.profile_id_selector).await?;
+        tree_pprof(&truncated(&tree, max_nodes)?, &req.profile_type_id, req.range)
+    }
+
+    /// The store keeps `span_id` per sample but offers no query on it yet:
+    /// the request is checked as Pyroscope checks it and answered with the
+    /// empty flame graph (what Pyroscope answers when no sample matches).
+    async fn merge_span_profile(
+        &self,
+        r: q::SelectMergeSpanProfileRequest,
+    ) -> Result<q::SelectMergeSpanProfileResponse> {
+        ProfileType::parse(&r.profile_type_id).map_err(|e| invalid(format!("invalid profile type id: {e}")))?;
+        Selector::parse(&r.label_selector).map_err(api_error)?;
+        range(r.start, r.end)?;
+        let max_nodes = resolve_max_nodes(r.max_nodes).map_err(api_error)?;
+        for span in &r.span_selector {
+            if span.len() != 16 || !span.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid(format!("span id {span:?} must be 16 hexadecimal characters")));
+            }
+        }
+        let empty = Tree::new();
+        Ok(match q::ProfileFormat::try_from(r.format) {
+            Ok(q::ProfileFormat::Tree) => q::SelectMergeSpanProfileResponse {
+                tree: kiln_model::tree_format::encode(&empty, max_nodes),
+                ..Default::default()
+            },
+            _ => q::SelectMergeSpanProfileResponse {
+                flamegraph: Some(flame_graph(&empty, max_nodes)),
+                ..Default::default()
+            },
+        })
+    }
+
+    async fn select_series(&self, tenant: &str, r: q::SelectSeriesRequest) -> Result<q::SelectSeriesResponse> {
+        if call_site_names(r.stack_trace_selector.as_ref())?.is_some_and(|s| !s.is_empty()) {
+            return Err(invalid("stack_trace_selector is not supported on SelectSeries by Kiln yet"));
+        }
+        let aggregation = match r.aggregation.unwrap_or(0) {
+            0 => Aggregation::Sum,
+            1 => Aggregation::Average,
+            n => return Err(invalid(format!("unknown aggregation {n}"))),
+        };
+        let limit = match r.limit {
+            Some(n) if n < 0 => return Err(invalid(format!("limit must not be negative, got {n}"))),
+            n => n.map(|n| n as usize),
+        };
+        let req = SeriesRequest {
+            profile_type_id: r.profile_type_id,
+            label_selector: r.label_selector,
+            range: range(r.start, r.end)?,
+            step_seconds: r.step,
+            group_by: r.group_by,
+            aggregation,
+            limit,
+        };
+        let series = kiln_query::select_series(&self.0, tenant, &req).await.map_err(api_error)?;
+        let series = series
+            .into_iter()
+            .map(|s| t::Series {
+                labels: pairs(s.labels),
+                points: s
+                    .points
+                    .into_iter()
+                    .map(|(timestamp, value)| t::Point { value, timestamp, ..Default::default() })
+                    .collect(),
+            })
+            .collect();
+        Ok(q::SelectSeriesResponse { series })
+    }
+
+    async fn diff(&self, tenant: &str, r: q::DiffRequest) -> Result<q::DiffResponse> {
+        let (Some(left), Some(right)) = (r.left, r.right) else {
+            return Err(invalid("Diff needs both left and right"));
+        };
+        refuse_span_filters(&left)?;
+        refuse_span_filters(&right)?;
+        let (l, rr) = (merge_request(&left)?, merge_request(&right)?);
+        let lt = merged_tree(&self.0, tenant, &l, &left.profile_id_selector).await?;
+        let rt = merged_tree(&self.0, tenant, &rr, &right.profile_id_selector).await?;
+        let fg = kiln_model::flamegraph_diff::flame_graph_diff(&lt, &rt, kiln_model::flamegraph::DEFAULT_MAX_NODES)
+            .map_err(|e| invalid(e.message))?;
+        Ok(q::DiffResponse { flamegraph: Some(fg) })
+    }
+
+    /// What a legacy query string touches: its series and profiles in the
+    /// range exactly; bytes as the tenant's stored bytes prorated by
+    /// profiles (the store keeps no per-series byte counts).
+    async fn analyze(&self, tenant: &str, r: q::AnalyzeQueryRequest) -> Result<q::AnalyzeQueryResponse> {
+        let filter = Query::parse(&r.query).map_err(api_error)?.filter();
+        let window = range(r.start, r.end)?.to_store();
+        let series = self.0.series(tenant, &filter, window).len() as u64;
+        let profiles = self.profiles_in(tenant, &filter, window).await?;
+        let stats = self.0.stats(tenant);
+        let bytes = if stats.profiles == 0 {
+            0
+        } else {
+            (u128::from(stats.bytes) * u128::from(profiles) / u128::from(stats.profiles)) as u64
+        };
+        let scope = q::QueryScope {
+            component_type: "Kiln store".into(),
+            component_count: 1,
+            block_count: stats.objects as u64,
+            series_count: series,
+            profile_count: profiles,
+            profile_bytes: bytes,
+            ..Default::default()
+        };
+        let impact = q::QueryImpact {
+            total_bytes_in_time_range: bytes,
+            total_queried_series: series,
+            deduplication_needed: false,
+        };
+        Ok(q::AnalyzeQueryResponse { query_scopes: vec![scope], query_impact: Some(impact) })
+    }
+
+    /// How many profiles of the matching series fall in the range.
+    async fn profiles_in(&self, tenant: &str, filter: &Selector, window: TimeRange) -> Result<u64> {
+        let step = window.end.saturating_sub(window.start).saturating_add(1);
+        let totals = self.0.series_totals(tenant, filter, window, step, &[]).await.map_err(|e| api_error(e.into()))?;
+        Ok(totals.values().flat_map(|points| points.values()).map(|(_, count)| count).sum())
+    }
+}
+
+fn boxed<'a, T: Send + 'a>(f: impl std::future::Future<Output = Result<T>> + Send + 'a) -> BoxFuture<'a, Result<T>> {
+    Box::pin(f)
+}
+
+impl QueryService for StoreQuery {
+    fn profile_types<'a>(&'a self, tenant: &'a str, r: q::ProfileTypesRequest) -> Answer<'a, q::ProfileTypesResponse> {
+        boxed(async move {
+            let types =
+                kiln_query::profile_types(&self.0, tenant, metadata_range(r.start, r.end)?).await.map_err(api_error)?;
+            let profile_types = types
+                .into_iter()
+                .map(|p| t::ProfileType {
+                    id: p.id(),
+                    name: p.name,
+                    sample_type: p.sample_type,
+                    sample_unit: p.sample_unit,
+                    period_type: p.period_type,
+                    period_unit: p.period_unit,
+                })
+                .collect();
+            Ok(q::ProfileTypesResponse { profile_types })
+        })
+    }
+
+    fn label_names<'a>(&'a self, tenant: &'a str, r: t::LabelNamesRequest) -> Answer<'a, t::LabelNamesResponse> {
+        boxed(async move {
+            let window = metadata_range(r.start, r.end)?;
+            let names = kiln_query::label_names(&self.0, tenant, &r.matchers, window).await.map_err(api_error)?;
+            Ok(t::LabelNamesResponse { names })
+        })
+    }
+
+    fn label_values<'a>(&'a self, tenant: &'a str, r: t::LabelValuesRequest) -> Answer<'a, t::LabelValuesResponse> {
+        boxed(async move {
+            let window = metadata_range(r.start, r.end)?;
+            let names =
+                kiln_query::label_values(&self.0, tenant, &r.name, &r.matchers, window).await.map_err(api_error)?;
+            Ok(t::LabelValuesResponse { names })
+        })
+    }
+
+    fn series<'a>(&'a self, tenant: &'a str, r: q::SeriesRequest) -> Answer<'a, q::SeriesResponse> {
+        boxed(async move {
+            let window = metadata_range(r.start, r.end)?;
+            let sets =
+                kiln_query::series(&self.0, tenant, &r.matchers, &r.label_names, window).await.map_err(api_error)?;
+            Ok(q::SeriesResponse { labels_set: sets.into_iter().map(|l| t::Labels { labels: pairs(l) }).collect() })
+        })
+    }
+
+    fn select_merge_stacktraces<'a>(
+        &'a self,
+        tenant: &'a str,
+        r: q::SelectMergeStacktracesRequest,
+    ) -> Answer<'a, q::SelectMergeStacktracesResponse> {
+        boxed(self.merge_stacktraces(tenant, r))
+    }
+
+    fn select_merge_span_profile<'a>(
+        &'a self,
+        _tenant: &'a str,
+        r: q::SelectMergeSpanProfileRequest,
+    ) -> Answer<'a, q::SelectMergeSpanProfileResponse> {
+        boxed(self.merge_span_profile(r))
+    }
+
+    fn select_merge_profile<'a>(
+        &'a self,
+        tenant: &'a str,
+        r: q::SelectMergeProfileRequest,
+    ) -> Answer<'a, PprofMessage> {
+        boxed(self.merge_profile(tenant, r))
+    }
+
+    fn select_series<'a>(&'a self, tenant: &'a str, r: q::SelectSeriesRequest) -> Answer<'a, q::SelectSeriesResponse> {
+        boxed(self.select_series(tenant, r))
+    }
+
+    fn diff<'a>(&'a self, tenant: &'a str, r: q::DiffRequest) -> Answer<'a, q::DiffResponse> {
+        boxed(self.diff(tenant, r))
+    }
+
+    fn get_profile_stats<'a>(
+        &'a self,
+        tenant: &'a str,
+        _r: t::GetProfileStatsRequest,
+    ) -> Answer<'a, t::GetProfileStatsResponse> {
+        boxed(async move {
+            let s = kiln_query::profile_stats(&self.0, tenant).await.map_err(api_error)?;
+            Ok(t::GetProfileStatsResponse {
+                data_ingested: s.data_ingested,
+                oldest_profile_time: s.oldest_profile_time,
+                newest_profile_time: s.newest_profile_time,
+            })
+        })
+    }
+
+    fn analyze_query<'a>(&'a self, tenant: &'a str, r: q::AnalyzeQueryRequest) -> Answer<'a, q::AnalyzeQueryResponse> {
+        boxed(self.analyze(tenant, r))
+    }
+}
