@@ -2,6 +2,7 @@
 //! library call.
 
 mod convert_cmd;
+mod query_cmd;
 mod server_cmd;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,8 @@ struct Cli {
 enum Command {
     /// Convert a profile between formats (input format detected from content).
     Convert(convert_cmd::ConvertArgs),
+    /// Query a running server: merge profiles, series, labels (like profilecli).
+    Query(query_cmd::QueryArgs),
     /// Run the server: ingest from Pyroscope SDKs and agents on port 4040.
     Server(server_cmd::ServerArgs),
 }
@@ -24,6 +27,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Convert(args) => convert_cmd::run(args),
+        Command::Query(args) => query_cmd::run(args),
         Command::Server(args) => server_cmd::run(args),
     }
 }
