@@ -233,6 +233,19 @@ impl StackMerger {
         }
     }
 
+    /// Adds samples whose stack ids are translated through `ids` (as
+    /// [`SymbolDb::absorb`] returns them); ids outside `ids` are skipped.
+    pub fn add_mapped(&mut self, s: &StackSamples, ids: &[u32]) {
+        for (&id, &v) in s.stack_ids.iter().zip(&s.values) {
+            let Some(&to) = ids.get(id as usize) else { continue };
+            let i = to as usize;
+            if i >= self.values.len() {
+                self.values.resize(i + 1, 0);
+            }
+            self.values[i] = self.values[i].saturating_add(v);
+        }
+    }
+
     /// Merged value per stack id.
     pub fn values(&self) -> &[i64] {
         &self.values

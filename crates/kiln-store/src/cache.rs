@@ -5,9 +5,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use crate::partition::Partition;
+use crate::read_partition::Part;
 
-/// (block id, partition index, with samples)
-pub type Key = (String, usize, bool);
+/// (block id, partition index, which sections)
+pub type Key = (String, usize, Part);
 
 pub struct PartitionCache {
     inner: Mutex<Inner>,

@@ -59,25 +59,33 @@ pub fn encode_block(header: &BlockHeader, partitions: &[Partition]) -> (Vec<u8>,
             meta.min_time_nanos = meta.min_time_nanos.min(min);
             meta.max_time_nanos = meta.max_time_nanos.max(max);
         }
-        meta.partitions.push(encode_partition(&mut out, p));
+        meta.partitions.push(encode_partition(&mut out, 0, p));
     }
-    let footer = meta.encode_to_vec();
-    out.extend_from_slice(&footer);
-    out.extend_from_slice(&(footer.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&footer).to_le_bytes());
-    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&footer_bytes(&meta));
     (out, meta)
 }
 
-fn encode_partition(out: &mut Vec<u8>, p: &Partition) -> pb::PartitionMeta {
+/// The footer and trailer that end a block.
+pub fn footer_bytes(meta: &pb::BlockMeta) -> Vec<u8> {
+    let mut out = meta.encode_to_vec();
+    let (len, crc) = (out.len() as u32, crc32fast::hash(&out));
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(MAGIC);
+    out
+}
+
+/// Appends a partition's sections to `out`, which starts at object offset
+/// `base`; returns the partition's footer entry.
+pub fn encode_partition(out: &mut Vec<u8>, base: u64, p: &Partition) -> pb::PartitionMeta {
     let rows: Vec<pb::Samples> = p.rows.iter().map(|r| codec::samples_to_pb(&r.samples, &r.labels)).collect();
     pb::PartitionMeta {
         service: p.service.clone(),
         series: p.series.iter().map(series_to_pb).collect(),
-        symbols: Some(write_section(out, &codec::symbols_to_pb(&p.db))),
-        index: Some(write_section(out, &codec::index_to_pb(&p.rows))),
-        samples: Some(write_section(out, &pb::RowSamples { rows })),
-        rollups: Some(write_section(out, &codec::rollups_to_pb(&p.rollups))),
+        symbols: Some(write_section(out, base, &codec::symbols_to_pb(&p.db))),
+        index: Some(write_section(out, base, &codec::index_to_pb(&p.rows))),
+        samples: Some(write_section(out, base, &pb::RowSamples { rows })),
+        rollups: Some(write_section(out, base, &codec::rollups_to_pb(&p.rollups))),
         profiles: p.rows.len() as u64,
         samples_count: p.rows.iter().map(|r| r.samples.values.len() as u64).sum(),
     }
@@ -93,10 +101,14 @@ fn series_to_pb(s: &crate::partition::SeriesInfo) -> pb::SeriesMeta {
     }
 }
 
-fn write_section<M: Message>(out: &mut Vec<u8>, msg: &M) -> pb::Section {
+/// Appends one compressed section to `out` (at object offset `base`).
+pub fn write_section<M: Message>(out: &mut Vec<u8>, base: u64, msg: &M) -> pb::Section {
     let compressed = zstd::bulk::compress(&msg.encode_to_vec(), ZSTD_LEVEL).expect("zstd compresses in memory");
-    let section =
-        pb::Section { offset: out.len() as u64, length: compressed.len() as u64, crc32: crc32fast::hash(&compressed) };
+    let section = pb::Section {
+        offset: base + out.len() as u64,
+        length: compressed.len() as u64,
+        crc32: crc32fast::hash(&compressed),
+    };
     out.extend_from_slice(&compressed);
     section
 }
@@ -147,7 +159,7 @@ pub fn decode_block(bytes: &[u8]) -> Result<(pb::BlockMeta, Vec<Partition>)> {
     let meta = decode_meta(bytes)?;
     let mut partitions = Vec::with_capacity(meta.partitions.len());
     for pm in &meta.partitions {
-        partitions.push(crate::read_partition::decode_partition(bytes, pm, true)?);
+        partitions.push(crate::read_partition::decode_partition(bytes, pm, crate::read_partition::Part::All)?);
     }
     Ok((meta, partitions))
 }

@@ -9,6 +9,7 @@
 mod cache;
 mod catalog;
 mod codec;
+mod consolidate;
 mod error;
 mod format;
 mod ingest;

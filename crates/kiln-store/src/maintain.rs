@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::consolidate;
 use crate::error::Result;
 use crate::format::decode_block;
 use crate::merge::{bucket_start, compute_rollups, merge_partitions};
@@ -94,6 +95,28 @@ impl Store {
                 self.rewrite(tenant, chunk, level, closed.then_some(window), |_| true, pending).await?;
             }
         }
+        self.consolidate_tenant(tenant, now, pending).await
+    }
+
+    /// Consolidates the closed-window blocks of every period whose windows
+    /// are all closed.
+    async fn consolidate_tenant(&self, tenant: &str, now: i64, pending: &mut Vec<(ObjectInfo, Instant)>) -> Result<()> {
+        let Some(period) = self.inner.config.consolidation_period else { return Ok(()) };
+        let period = period.as_nanos() as i64;
+        let after = (self.inner.config.window + self.inner.config.window_grace).as_nanos() as i64;
+        let objects = self.inner.catalog.read().expect("catalog lock").objects(tenant);
+        let mut by_period: BTreeMap<(i64, i64), Vec<ObjectInfo>> = BTreeMap::new();
+        for o in objects.into_iter().filter(|o| o.meta.level == LEVEL_CLOSED) {
+            let start = bucket_start(o.meta.min_time_nanos, period);
+            if bucket_start(o.meta.max_time_nanos, period) == start && now > start + period + after {
+                by_period.entry((start, o.meta.rollup_nanos)).or_default().push(o);
+            }
+        }
+        for group in by_period.into_values().flat_map(consolidate::groups) {
+            if group.len() >= 2 {
+                self.consolidate(tenant, group, |_| true, pending).await?;
+            }
+        }
         Ok(())
     }
 
@@ -177,6 +200,10 @@ impl Store {
                 self.inner.catalog.write().expect("catalog lock").remove(tenant, std::slice::from_ref(&o.meta.id));
                 objects::delete(self.inner.object_store.as_ref(), &o.path).await?;
                 self.inner.cache.forget(&o.meta.id);
+                continue;
+            }
+            if o.meta.level == consolidate::LEVEL_CONSOLIDATED {
+                self.consolidate(tenant, vec![o.clone()], |s| s != service, &mut pending).await?;
                 continue;
             }
             let rollup = (o.meta.rollup_nanos > 0).then_some(o.meta.rollup_nanos);

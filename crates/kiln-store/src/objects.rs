@@ -14,6 +14,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{decode_footer, decode_trailer, TRAILER_LEN};
 use crate::labels::Labels;
+use crate::partition::SeriesInfo;
 use crate::pb;
 
 const PREFIX: &str = "blocks";
@@ -39,6 +40,19 @@ pub struct SeriesEntry {
     pub max_time_nanos: i64,
     pub profiles: u64,
     pub total: i64,
+}
+
+impl SeriesEntry {
+    /// The entry as a decoded partition's series.
+    pub fn info(&self) -> SeriesInfo {
+        SeriesInfo {
+            labels: self.labels.as_ref().clone(),
+            min_time_nanos: self.min_time_nanos,
+            max_time_nanos: self.max_time_nanos,
+            profiles: self.profiles,
+            total: self.total,
+        }
+    }
 }
 
 /// Label sets shared by every object that holds the series.
@@ -120,6 +134,19 @@ pub async fn put(store: &dyn ObjectStore, path: &Path, bytes: Vec<u8>) -> Result
 
 pub async fn get(store: &dyn ObjectStore, path: &Path) -> Result<Bytes> {
     Ok(store.get(path).await?.bytes().await?)
+}
+
+/// Byte ranges of an object; `None` when the object is gone.
+pub async fn get_ranges(
+    store: &dyn ObjectStore,
+    path: &Path,
+    ranges: &[std::ops::Range<u64>],
+) -> Result<Option<Vec<Bytes>>> {
+    match store.get_ranges(path, ranges).await {
+        Ok(b) => Ok(Some(b)),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn delete(store: &dyn ObjectStore, path: &Path) -> Result<()> {

@@ -6,6 +6,7 @@ use kiln_model::{Label, Profile, Sample, ValueType};
 use crate::error::Result;
 use crate::labels::{get, Labels};
 use crate::partition::{Partition, Row};
+use crate::read_partition::Part;
 use crate::store::Store;
 
 impl Store {
@@ -16,11 +17,14 @@ impl Store {
         let mut out = Vec::new();
         for o in objects {
             for pi in 0..o.meta.partitions.len() {
-                let Some(index) = self.load(&o, pi, false).await? else { continue };
+                if o.meta.partitions[pi].profiles == 0 {
+                    continue;
+                }
+                let Some(index) = self.load(&o, pi, Part::Index).await? else { continue };
                 if !index.rows.iter().any(|r| r.id == id) {
                     continue;
                 }
-                let Some(p) = self.load(&o, pi, true).await? else { continue };
+                let Some(p) = self.load(&o, pi, Part::Rows).await? else { continue };
                 for row in p.rows.iter().filter(|r| r.id == id) {
                     let labels = p.series[row.series as usize].labels.clone();
                     out.push((labels.clone(), row_profile(&p, row, &labels)));

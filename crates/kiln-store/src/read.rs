@@ -5,16 +5,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use kiln_model::stacks::StackMerger;
+use futures::StreamExt;
+use kiln_model::stacks::{StackMerger, SymbolDb};
 use kiln_model::Tree;
 
+use crate::consolidate::LEVEL_CONSOLIDATED;
 use crate::error::{ErrorKind, Result};
-use crate::format::decode_meta;
 use crate::labels::{Labels, SeriesFilter};
 use crate::merge::bucket_start;
-use crate::objects::{self, ObjectInfo};
-use crate::partition::Partition;
-use crate::read_partition::decode_partition;
+use crate::objects::{self, ObjectInfo, SeriesEntry};
+use crate::partition::{Partition, SeriesInfo};
+use crate::pb;
+use crate::read_partition::{all_sections, decode_parts, Part};
 use crate::store::Store;
 
 /// An inclusive time range in Unix nanoseconds.
@@ -85,28 +87,39 @@ impl Store {
         out
     }
 
-    /// A decoded partition, from the cache or the object store. `None`
-    /// when the object is gone (replaced meanwhile) or damaged (reported).
+    /// A partition's sections as `part` asks, decoded, from the cache or
+    /// by ranged reads of the object. `None` when the object is gone
+    /// (replaced meanwhile) or damaged (reported).
     pub(crate) async fn load(
         &self,
         object: &ObjectInfo,
         partition: usize,
-        with_samples: bool,
+        part: Part,
     ) -> Result<Option<Arc<Partition>>> {
-        let key = (object.meta.id.clone(), partition, with_samples);
+        let key = (object.meta.id.clone(), partition, part);
         if let Some(p) = self.inner.cache.get(&key) {
             return Ok(Some(p));
         }
-        let bytes = match objects::get(self.inner.object_store.as_ref(), &object.path).await {
-            Ok(b) => b,
-            Err(e) if e.kind == ErrorKind::Storage && e.message.contains("not found") => return Ok(None),
-            Err(e) => return Err(e),
+        let (Some(pm), Some(series)) = (object.meta.partitions.get(partition), object.series.get(partition)) else {
+            return Ok(None);
         };
+        let wanted: Vec<pb::Section> =
+            all_sections(pm).iter().zip(part.sections()).filter_map(|(s, w)| w.then_some(*s).flatten()).collect();
+        if wanted.iter().any(|s| s.offset.checked_add(s.length).is_none_or(|e| e > object.size)) {
+            self.report_corrupt(format!("{} partition {partition}: a section lies outside the object", object.path));
+            return Ok(None);
+        }
+        let ranges: Vec<_> = wanted.iter().map(|s| s.offset..s.offset + s.length).collect();
+        let Some(fetched) = objects::get_ranges(self.inner.object_store.as_ref(), &object.path, &ranges).await? else {
+            return Ok(None);
+        };
+        let pm = pm.clone();
+        let series: Vec<SeriesInfo> = series.iter().map(SeriesEntry::info).collect();
         let decoded = tokio::task::spawn_blocking(move || {
-            let meta = decode_meta(&bytes)?;
-            let pm =
-                meta.partitions.get(partition).ok_or_else(|| crate::Error::corrupt("partition index out of range"))?;
-            decode_partition(&bytes, pm, with_samples)
+            decode_parts(&pm, series, part, |s| {
+                let i = wanted.iter().position(|w| w == s).expect("every wanted section was fetched");
+                Ok(&fetched[i][..])
+            })
         })
         .await
         .map_err(|e| crate::Error::new(ErrorKind::Storage, e.to_string()))?;
@@ -153,6 +166,10 @@ impl Store {
         Ok(self.merge_trees(tenant, filter, range, &[]).await?.into_values().next().unwrap_or_default())
     }
 
+    /// Loads every selected partition (a few at a time, decoding on the
+    /// blocking pool), interns its symbols into one query-wide `SymbolDb`,
+    /// adds its samples per group by stack id, and builds one tree per
+    /// group at the end.
     async fn merge_trees_with(
         &self,
         tenant: &str,
@@ -161,18 +178,38 @@ impl Store {
         group_by: &[String],
         rollups: bool,
     ) -> Result<BTreeMap<Labels, Tree>> {
-        let mut out: BTreeMap<Labels, Tree> = BTreeMap::new();
-        for sel in self.select(tenant, filter, range, group_by) {
-            let bucket = if rollups { sel.object.meta.rollup_nanos } else { 0 };
-            let needs_rows =
-                !covers_block(range, bucket, sel.object.meta.min_time_nanos, sel.object.meta.max_time_nanos);
-            let Some(p) = self.load(&sel.object, sel.partition, needs_rows).await? else { continue };
-            for (key, merger) in merge_partition(&p, &sel, range, bucket) {
-                let tree = p.db.tree(merger.values());
-                out.entry(key).or_default().merge(&tree);
+        let plans: Vec<(Selected, i64, Vec<Part>)> = self
+            .select(tenant, filter, range, group_by)
+            .into_iter()
+            .map(|sel| {
+                let bucket = if rollups { sel.object.meta.rollup_nanos } else { 0 };
+                let parts = parts_to_read(&sel, range, bucket);
+                (sel, bucket, parts)
+            })
+            .filter(|(_, _, parts)| !parts.is_empty())
+            .collect();
+        let mut loaded = futures::stream::iter(plans)
+            .map(|(sel, bucket, parts)| async move {
+                let mut got = Vec::with_capacity(parts.len());
+                for part in parts {
+                    match self.load(&sel.object, sel.partition, part).await? {
+                        Some(p) => got.push(p),
+                        None => return Ok(None),
+                    }
+                }
+                Ok::<_, crate::Error>(Some((sel, bucket, got)))
+            })
+            .buffered(LOADS_AT_ONCE);
+        let mut db = SymbolDb::default();
+        let mut groups: BTreeMap<Labels, StackMerger> = BTreeMap::new();
+        while let Some(next) = loaded.next().await {
+            let Some((sel, bucket, parts)) = next? else { continue };
+            let ids = db.absorb(&parts[0].db);
+            for p in &parts {
+                add_partition(&mut groups, p, &ids, &sel, range, bucket);
             }
         }
-        Ok(out)
+        Ok(groups.into_iter().map(|(key, m)| (key, db.tree(m.values()))).collect())
     }
 
     /// Per group, the sum and count of profile totals in each step: a
@@ -189,7 +226,10 @@ impl Store {
         let step = step_nanos.max(1);
         let mut out: BTreeMap<Labels, BTreeMap<i64, (i64, u64)>> = BTreeMap::new();
         for sel in self.select(tenant, filter, range, group_by) {
-            let Some(p) = self.load(&sel.object, sel.partition, false).await? else { continue };
+            if sel.object.meta.partitions[sel.partition].profiles == 0 {
+                continue;
+            }
+            let Some(p) = self.load(&sel.object, sel.partition, Part::Index).await? else { continue };
             for row in &p.rows {
                 let Some(key) = sel.series.get(&row.series) else { continue };
                 if !range.contains(row.time_nanos) {
@@ -254,29 +294,71 @@ impl Store {
 /// True when every bucket the block touches lies inside the range, so its
 /// rollups answer for all of its rows.
 fn covers_block(range: TimeRange, bucket: i64, min: i64, max: i64) -> bool {
-    bucket > 0 && range.start <= bucket_start(min, bucket) && bucket_start(max, bucket) + bucket - 1 <= range.end
+    bucket > 0
+        && range.start <= bucket_start(min, bucket)
+        && bucket_start(max, bucket).saturating_add(bucket - 1) <= range.end
 }
 
-/// Sums one partition's wanted series per group: rollups for buckets
-/// wholly inside the range, rows for the rest.
-fn merge_partition(p: &Partition, sel: &Selected, range: TimeRange, bucket: i64) -> BTreeMap<Labels, StackMerger> {
+/// Decoded partitions fetched at once by a merge.
+const LOADS_AT_ONCE: usize = 4;
+
+/// Whether some whole bucket inside the range meets `[min, max]`.
+fn covers_a_bucket(range: TimeRange, bucket: i64, min: i64, max: i64) -> bool {
+    if bucket <= 0 {
+        return false;
+    }
+    let (b, lo) = (i128::from(bucket), i128::from(range.start.max(bucket_start(min, bucket))));
+    let first = (lo + b - 1).div_euclid(b) * b;
+    first <= i128::from(max) && first + b - 1 <= i128::from(range.end)
+}
+
+/// The sections a merge reads from a selected partition: rollups alone
+/// when whole buckets cover its selected series' rows, rows alone when no
+/// bucket is covered, both at the edges of the range.
+fn parts_to_read(sel: &Selected, range: TimeRange, bucket: i64) -> Vec<Part> {
+    let entries = &sel.object.series[sel.partition];
+    let pm = &sel.object.meta.partitions[sel.partition];
+    let selected = sel.series.keys().filter_map(|&i| entries.get(i as usize));
+    let (min, max) =
+        selected.fold((i64::MAX, i64::MIN), |(lo, hi), s| (lo.min(s.min_time_nanos), hi.max(s.max_time_nanos)));
+    let has_rows = pm.profiles > 0;
+    // In a consolidated block, rollups live only in the partitions without rows.
+    let rows_only = has_rows && sel.object.meta.level == LEVEL_CONSOLIDATED;
+    if has_rows && (rows_only || !covers_a_bucket(range, bucket, min, max)) {
+        return if rows_only && covers_block(range, bucket, min, max) { Vec::new() } else { vec![Part::Rows] };
+    }
+    if !has_rows || covers_block(range, bucket, min, max) {
+        return if covers_a_bucket(range, bucket, min, max) { vec![Part::Rollups] } else { Vec::new() };
+    }
+    vec![Part::Rows, Part::Rollups]
+}
+
+/// Adds one loaded partition's wanted series to their groups, stack ids
+/// translated by `ids`: rollups for buckets wholly inside the range, rows
+/// for the rest.
+fn add_partition(
+    groups: &mut BTreeMap<Labels, StackMerger>,
+    p: &Partition,
+    ids: &[u32],
+    sel: &Selected,
+    range: TimeRange,
+    bucket: i64,
+) {
     let covered = |t: i64| {
         bucket > 0 && {
             let b = bucket_start(t, bucket);
-            range.start <= b && b + bucket - 1 <= range.end
+            range.start <= b && b.saturating_add(bucket - 1) <= range.end
         }
     };
-    let mut out: BTreeMap<Labels, StackMerger> = BTreeMap::new();
     for r in &p.rollups {
         if let (Some(key), true) = (sel.series.get(&r.series), covered(r.start_nanos)) {
-            out.entry(key.clone()).or_default().add(&r.samples);
+            groups.entry(key.clone()).or_default().add_mapped(&r.samples, ids);
         }
     }
     for row in &p.rows {
         let Some(key) = sel.series.get(&row.series) else { continue };
         if range.contains(row.time_nanos) && !covered(row.time_nanos) {
-            out.entry(key.clone()).or_default().add(&row.samples);
+            groups.entry(key.clone()).or_default().add_mapped(&row.samples, ids);
         }
     }
-    out
 }

@@ -1,10 +1,40 @@
-//! Decoding one partition of a block from the object's bytes.
+//! Decoding one partition of a block, whole or only the sections a read
+//! needs.
+
+use kiln_model::stacks::SymbolDb;
 
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::format::{decode_section, section_bytes};
 use crate::partition::{Partition, Row, SeriesInfo};
 use crate::pb;
+
+/// Which sections of a partition a read decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// The row index alone: rows without samples, no symbols (totals, id
+    /// lookups).
+    Index,
+    /// Symbols, index and samples: raw rows.
+    Rows,
+    /// Symbols and rollups, no rows.
+    Rollups,
+    /// Everything (compaction).
+    All,
+}
+
+impl Part {
+    /// The sections this part reads, in footer order: symbols, index,
+    /// samples, rollups.
+    pub fn sections(self) -> [bool; 4] {
+        match self {
+            Part::Index => [false, true, false, false],
+            Part::Rows => [true, true, true, false],
+            Part::Rollups => [true, false, false, true],
+            Part::All => [true, true, true, true],
+        }
+    }
+}
 
 pub fn series_from_pb(s: &pb::SeriesMeta) -> SeriesInfo {
     SeriesInfo {
@@ -16,43 +46,60 @@ pub fn series_from_pb(s: &pb::SeriesMeta) -> SeriesInfo {
     }
 }
 
-fn section(
-    pm: &pb::PartitionMeta,
-    which: fn(&pb::PartitionMeta) -> &Option<pb::Section>,
-    what: &str,
-) -> Result<pb::Section> {
-    (*which(pm)).ok_or_else(|| Error::corrupt(format!("partition {} has no {what} section", pm.service)))
+/// The partition's four sections in footer order.
+pub fn all_sections(pm: &pb::PartitionMeta) -> [Option<pb::Section>; 4] {
+    [pm.symbols, pm.index, pm.samples, pm.rollups]
 }
 
-/// Decodes a partition; `with_samples` false leaves rows' samples empty
-/// (enough for listing, rollup-only reads and id lookups).
-pub fn decode_partition(bytes: &[u8], pm: &pb::PartitionMeta, with_samples: bool) -> Result<Partition> {
-    let s = section(pm, |m| &m.symbols, "symbols")?;
-    let db = codec::symbols_from_pb(decode_section(section_bytes(bytes, &s)?, &s, "symbols")?)?;
-    let series: Vec<SeriesInfo> = pm.series.iter().map(series_from_pb).collect();
-    let s = section(pm, |m| &m.index, "index")?;
-    let index = codec::index_from_pb(decode_section(section_bytes(bytes, &s)?, &s, "index")?, series.len())?;
-    let s = section(pm, |m| &m.rollups, "rollups")?;
-    let rollups = codec::rollups_from_pb(
-        decode_section(section_bytes(bytes, &s)?, &s, "rollups")?,
-        series.len(),
-        db.stacks.len(),
-    )?;
-    let mut rows: Vec<Row> = index
-        .iter()
-        .map(|e| Row {
-            series: e.series,
-            time_nanos: e.time_nanos,
-            duration_nanos: e.duration_nanos,
-            id: e.id,
-            total: e.total,
-            samples: Default::default(),
-            labels: Vec::new(),
-        })
-        .collect();
-    if with_samples {
-        let s = section(pm, |m| &m.samples, "samples")?;
-        let msg: pb::RowSamples = decode_section(section_bytes(bytes, &s)?, &s, "samples")?;
+const NAMES: [&str; 4] = ["symbols", "index", "samples", "rollups"];
+
+/// Decodes a partition from a whole object held in memory.
+pub fn decode_partition(bytes: &[u8], pm: &pb::PartitionMeta, part: Part) -> Result<Partition> {
+    decode_parts(pm, pm.series.iter().map(series_from_pb).collect(), part, |s| section_bytes(bytes, s))
+}
+
+/// Decodes the sections `part` needs; `series` is the partition's series
+/// (from the footer) and `bytes_of` gives a section's compressed bytes.
+pub fn decode_parts<'a>(
+    pm: &pb::PartitionMeta,
+    series: Vec<SeriesInfo>,
+    part: Part,
+    bytes_of: impl Fn(&pb::Section) -> Result<&'a [u8]>,
+) -> Result<Partition> {
+    let wanted = part.sections();
+    let sections = all_sections(pm);
+    let get = |i: usize| -> Result<Option<&'a [u8]>> {
+        if !wanted[i] {
+            return Ok(None);
+        }
+        let s = sections[i]
+            .as_ref()
+            .ok_or_else(|| Error::corrupt(format!("partition {} has no {} section", pm.service, NAMES[i])))?;
+        bytes_of(s).map(Some)
+    };
+    let (symbols, index, samples, rollups) = (get(0)?, get(1)?, get(2)?, get(3)?);
+    let sec = |i: usize| sections[i].expect("a fetched section exists");
+    let db = match symbols {
+        Some(b) => codec::symbols_from_pb(decode_section(b, &sec(0), "symbols")?)?,
+        None => SymbolDb::default(),
+    };
+    let mut rows = match index {
+        Some(b) => codec::index_from_pb(decode_section(b, &sec(1), "index")?, series.len())?
+            .iter()
+            .map(|e| Row {
+                series: e.series,
+                time_nanos: e.time_nanos,
+                duration_nanos: e.duration_nanos,
+                id: e.id,
+                total: e.total,
+                samples: Default::default(),
+                labels: Vec::new(),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    if let Some(b) = samples {
+        let msg: pb::RowSamples = decode_section(b, &sec(2), "samples")?;
         if msg.rows.len() != rows.len() {
             return Err(Error::corrupt("samples section and index differ in row count"));
         }
@@ -61,5 +108,9 @@ pub fn decode_partition(bytes: &[u8], pm: &pb::PartitionMeta, with_samples: bool
             (row.samples, row.labels) = codec::samples_from_pb(samples, db.stacks.len(), n_strings)?;
         }
     }
+    let rollups = match rollups {
+        Some(b) => codec::rollups_from_pb(decode_section(b, &sec(3), "rollups")?, series.len(), db.stacks.len())?,
+        None => Vec::new(),
+    };
     Ok(Partition { service: pm.service.clone(), db, series, rows, rollups })
 }

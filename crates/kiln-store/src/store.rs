@@ -13,6 +13,7 @@ use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{encode_block, BlockHeader};
 use crate::ingest::{Head, IngestProfile};
+use crate::merge::compute_rollups;
 use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
 use crate::partition::Partition;
 
@@ -32,6 +33,10 @@ pub struct StoreConfig {
     pub window: Duration,
     /// A window is closed (merged with rollups) this long after its end.
     pub window_grace: Duration,
+    /// Closed windows' blocks of each period this long (aligned to the
+    /// Unix epoch) are consolidated into one level-3 block once every
+    /// window of the period is closed; `None` keeps one block per window.
+    pub consolidation_period: Option<Duration>,
     /// Most samples one compaction merge holds in memory; a window with
     /// more is compacted into several blocks.
     pub compaction_max_samples: u64,
@@ -52,6 +57,7 @@ impl Default for StoreConfig {
             maintenance_interval: Some(Duration::from_secs(15)),
             window: Duration::from_secs(3600),
             window_grace: Duration::from_secs(120),
+            consolidation_period: Some(Duration::from_secs(24 * 3600)),
             compaction_max_samples: 1_000_000,
             delete_delay: Duration::from_secs(30),
             retention_max_age: None,
@@ -179,6 +185,32 @@ impl Store {
         let size = bytes.len() as u64;
         objects::put(self.inner.object_store.as_ref(), &path, bytes).await?;
         Ok(Some(ObjectInfo::new(path, size, meta, &self.inner.labels)))
+    }
+
+    /// Writes already-built partitions as one block of `level` and adds it
+    /// to the catalog, through the code compaction uses: each partition is
+    /// finished (rows sorted, series summarised), rollups are computed from
+    /// its rows when `rollup_nanos` is positive, and `encode_block` writes
+    /// it. For benchmarks and tools that build datasets too large to
+    /// ingest profile by profile.
+    #[doc(hidden)]
+    pub async fn import_block(
+        &self,
+        tenant: &str,
+        level: u32,
+        mut partitions: Vec<Partition>,
+        rollup_nanos: i64,
+    ) -> Result<()> {
+        for p in &mut partitions {
+            p.finish();
+            if rollup_nanos > 0 {
+                compute_rollups(p, rollup_nanos);
+            }
+        }
+        if let Some(info) = self.write_block(tenant, level, Vec::new(), partitions, rollup_nanos).await? {
+            self.inner.catalog.write().expect("catalog lock").insert(info);
+        }
+        Ok(())
     }
 
     /// Flushes, then stops the background tasks.

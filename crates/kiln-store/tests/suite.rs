@@ -51,6 +51,7 @@ suite!(
     retention_by_age_drops_old_blocks,
     retention_by_size_drops_the_oldest_first,
     deleting_a_service_removes_it_from_compacted_blocks,
+    consolidated_days_answer_like_raw_rows_and_survive_deletion,
     a_damaged_section_is_skipped_and_reported,
     a_damaged_footer_is_skipped_at_open_and_the_rest_stays,
 );
@@ -219,6 +220,59 @@ async fn deleting_a_service_removes_it_from_compacted_blocks(b: Backend) {
     let reopened = open(&b, &clock).await;
     assert_eq!(reopened.label_values("t1", "service_name", &AllSeries, ALL_TIME), ["api"]);
     assert_eq!(reopened.stats("t1").profiles, 55);
+}
+
+/// Two services, a profile every 10 minutes for 50 hours: hour blocks,
+/// then one consolidated block per day.
+async fn consolidated_days_answer_like_raw_rows_and_survive_deletion(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    let (mut all, mut api) = (Tree::new(), Tree::new());
+    for i in 0..300i64 {
+        let t = T0 + i * 600 * SEC;
+        for (s, svc) in ["api", "db"].iter().enumerate() {
+            let stacks = [("main;work", 10 + i), (if s == 0 { "main;api" } else { "main;db" }, 5)];
+            all.merge(&tree(&stacks));
+            if s == 0 {
+                api.merge(&tree(&stacks));
+            }
+            store
+                .ingest("t1", &[ingest_one((i * 2 + s as i64) as u128, t, labels(svc, &[]), profile(&stacks))])
+                .await
+                .unwrap();
+        }
+        if i % 60 == 59 {
+            clock.set(t + 2 * HOUR);
+            store.maintain_now().await.unwrap();
+        }
+    }
+    clock.set(T0 + 4 * 24 * HOUR);
+    store.maintain_now().await.unwrap();
+    let days = (T0 / (24 * HOUR)..=(T0 + 300 * 600 * SEC) / (24 * HOUR)).count();
+    assert_eq!(store.stats("t1").objects, days);
+    assert_eq!(store.stats("t1").profiles, 600);
+    assert_eq!(folded(&store.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap()), folded(&all));
+    let ranges = [
+        ALL_TIME,
+        TimeRange { start: T0 + 5 * HOUR, end: T0 + 29 * HOUR - 1 },
+        TimeRange { start: T0 + 123 * SEC, end: T0 + 40 * HOUR },
+    ];
+    for r in ranges {
+        let by = ["service_name".to_string()];
+        let fast = store.merge_trees("t1", &AllSeries, r, &by).await.unwrap();
+        let raw = store.merge_trees_raw("t1", &AllSeries, r, &by).await.unwrap();
+        let f: Vec<_> = fast.iter().map(|(k, t)| (k.clone(), folded(t))).collect();
+        let w: Vec<_> = raw.iter().map(|(k, t)| (k.clone(), folded(t))).collect();
+        assert_eq!(f, w, "{r:?}");
+    }
+    assert_eq!(store.profile_by_id("t1", 2 * 150).await.unwrap().len(), 1);
+    store.delete_service("t1", "db").await.unwrap();
+    store.maintain_now().await.unwrap();
+    store.close().await;
+    let reopened = open(&b, &clock).await;
+    assert_eq!(reopened.label_values("t1", "service_name", &AllSeries, ALL_TIME), ["api"]);
+    assert_eq!(reopened.stats("t1").profiles, 300);
+    assert_eq!(folded(&reopened.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap()), folded(&api));
 }
 
 async fn corrupt_one_object(b: &Backend, damage: impl Fn(&mut Vec<u8>)) -> object_store::path::Path {
