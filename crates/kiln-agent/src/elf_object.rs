@@ -1,0 +1,124 @@
+//! ELF files as the sampler needs them: load segments (to turn a mapping's
+//! address into the file's own virtual addresses) and the unwind sections
+//! handed to framehop, all borrowed from one shared memory map.
+
+use std::ops::{Deref, Range};
+use std::sync::Arc;
+
+use framehop::{ExplicitModuleSectionInfo, Module};
+use memmap2::Mmap;
+use object::{Object, ObjectSection, ObjectSegment};
+
+/// A byte range of a mapped file; what framehop keeps for each section.
+#[derive(Clone)]
+pub struct FileBytes {
+    map: Arc<Mmap>,
+    range: Range<usize>,
+}
+
+impl Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.map[self.range.clone()]
+    }
+}
+
+/// A section's address range as the file states it (SVMA) and its bytes.
+#[derive(Clone)]
+struct Section {
+    svma: Range<u64>,
+    file: Range<usize>,
+}
+
+/// A `PT_LOAD` segment.
+#[derive(Clone, Copy)]
+struct Load {
+    offset: u64,
+    vaddr: u64,
+    filesz: u64,
+}
+
+/// A parsed ELF file, shared by every process that maps it.
+pub struct ElfObject {
+    map: Arc<Mmap>,
+    loads: Vec<Load>,
+    text: Option<Section>,
+    eh_frame: Option<Section>,
+    eh_frame_hdr: Option<Section>,
+    debug_frame: Option<Section>,
+    got: Option<Section>,
+}
+
+impl ElfObject {
+    /// Maps and parses `path`; `None` when it is not a readable ELF file.
+    pub fn open(path: &str) -> Option<ElfObject> {
+        let file = std::fs::File::open(path).ok()?;
+        // SAFETY: the file is mapped read-only; like every profiler we assume
+        // loaded binaries are not truncated while we read them.
+        let map = Arc::new(unsafe { Mmap::map(&file) }.ok()?);
+        let parsed = object::File::parse(&map[..]).ok()?;
+        let loads = parsed
+            .segments()
+            .map(|s| {
+                let (offset, filesz) = s.file_range();
+                Load { offset, vaddr: s.address(), filesz }
+            })
+            .collect();
+        let section = |name: &str| section_of(&parsed, name, map.len());
+        Some(ElfObject {
+            loads,
+            text: section(".text"),
+            eh_frame: section(".eh_frame"),
+            eh_frame_hdr: section(".eh_frame_hdr"),
+            debug_frame: section(".debug_frame"),
+            got: section(".got"),
+            map: Arc::clone(&map),
+        })
+    }
+
+    /// The load bias of a mapping of this file at `start` from file offset
+    /// `pgoff`: actual address = stated address (SVMA) + bias.
+    pub fn bias(&self, start: u64, pgoff: u64) -> Option<u64> {
+        let load = self.loads.iter().find(|l| l.offset <= pgoff && pgoff < l.offset + l.filesz.max(1))?;
+        let svma = load.vaddr.wrapping_add(pgoff - load.offset);
+        Some(start.wrapping_sub(svma))
+    }
+
+    /// A framehop module for a mapping `avma` of this file with `bias`.
+    pub fn module(&self, name: &str, avma: Range<u64>, bias: u64) -> Module<FileBytes> {
+        let info = ExplicitModuleSectionInfo {
+            base_svma: 0,
+            text_svma: self.text.as_ref().map(|s| s.svma.clone()),
+            text: self.bytes(&self.text),
+            got_svma: self.got.as_ref().map(|s| s.svma.clone()),
+            eh_frame_svma: self.eh_frame.as_ref().map(|s| s.svma.clone()),
+            eh_frame: self.bytes(&self.eh_frame),
+            eh_frame_hdr_svma: self.eh_frame_hdr.as_ref().map(|s| s.svma.clone()),
+            eh_frame_hdr: self.bytes(&self.eh_frame_hdr),
+            debug_frame: self.bytes(&self.debug_frame),
+            stubs_svma: None,
+            stub_helper_svma: None,
+            unwind_info: None,
+            text_segment_svma: None,
+            text_segment: None,
+        };
+        Module::new(name.to_owned(), avma, bias, info)
+    }
+
+    fn bytes(&self, section: &Option<Section>) -> Option<FileBytes> {
+        section.as_ref().map(|s| FileBytes { map: Arc::clone(&self.map), range: s.file.clone() })
+    }
+}
+
+fn section_of(file: &object::File<'_>, name: &str, file_len: usize) -> Option<Section> {
+    let section = file.section_by_name(name)?;
+    let (offset, size) = section.file_range()?;
+    let start = usize::try_from(offset).ok()?;
+    let end = start.checked_add(usize::try_from(size).ok()?)?;
+    if end > file_len {
+        return None;
+    }
+    let svma = section.address()..section.address() + section.size();
+    Some(Section { svma, file: start..end })
+}

@@ -1,0 +1,30 @@
+//! The agent's one error type.
+
+use std::io;
+
+/// What went wrong while starting, running or stopping a sampler.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The target process does not exist (or exited before sampling began).
+    #[error("no such process: {0}")]
+    NoSuchProcess(u32),
+    /// `perf_event_open` refused the event (permissions, `perf_event_paranoid`, seccomp).
+    #[error("perf_event_open for pid {pid} on cpu {cpu}: {source}")]
+    PerfOpen { pid: u32, cpu: i32, source: io::Error },
+    /// Another system call failed.
+    #[error("{what}: {source}")]
+    Io { what: &'static str, source: io::Error },
+    /// The sampler's reader thread panicked.
+    #[error("the sampler's reader thread panicked")]
+    ReaderPanicked,
+}
+
+impl Error {
+    /// An [`Error::Io`] from the last OS error.
+    pub(crate) fn last_os(what: &'static str) -> Self {
+        Error::Io { what, source: io::Error::last_os_error() }
+    }
+}
+
+/// The agent's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
