@@ -6,7 +6,8 @@
 //! pointers as a fallback) in a reader thread, and symbolizes the unique
 //! addresses once at [`NativeSampler::stop`] with DWARF (inlined frames) or
 //! symbol tables, demangled. [`spawn_paused`] starts a command stopped after
-//! `exec` so nothing it does escapes the sampler.
+//! `exec` so nothing it does escapes the sampler; [`run_session`] runs a
+//! whole `kiln adhoc` session around them.
 
 mod collector;
 mod elf_object;
@@ -21,8 +22,10 @@ mod reader;
 mod records;
 mod ring;
 mod sampler;
+mod session;
 mod symbolize;
 
 pub use error::{Error, Result};
 pub use launch::{spawn_paused, PausedChild};
 pub use sampler::{NativeSampler, SamplerStats, Target};
+pub use session::{run_session, SessionOptions, SessionOutcome, SessionTarget};

@@ -1,7 +1,9 @@
 //! `kiln`: the one binary. Arguments become each crate's options, then one
 //! library call.
 
+mod adhoc_cmd;
 mod convert_cmd;
+mod diff_cmd;
 mod query_cmd;
 mod server_cmd;
 
@@ -16,8 +18,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Profile a command (`-- CMD ARGS...`) or a running process (`--pid`) and write a flame graph report.
+    Adhoc(adhoc_cmd::AdhocArgs),
     /// Convert a profile between formats (input format detected from content).
     Convert(convert_cmd::ConvertArgs),
+    /// Compare two profiles: a diff flame graph report and a regression gate (`--fail-above`).
+    Diff(diff_cmd::DiffArgs),
     /// Query a running server: merge profiles, series, labels (like profilecli).
     Query(query_cmd::QueryArgs),
     /// Run the server: ingest from Pyroscope SDKs and agents on port 4040.
@@ -26,7 +32,9 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Adhoc(args) => std::process::exit(adhoc_cmd::run(args)?),
         Command::Convert(args) => convert_cmd::run(args),
+        Command::Diff(args) => std::process::exit(diff_cmd::run(args)?),
         Command::Query(args) => query_cmd::run(args),
         Command::Server(args) => server_cmd::run(args),
     }
