@@ -9,18 +9,23 @@ use framehop::{ExplicitModuleSectionInfo, Module};
 use memmap2::Mmap;
 use object::{Object, ObjectSection, ObjectSegment};
 
-/// A byte range of a mapped file; what framehop keeps for each section.
+/// What framehop keeps for each section: a byte range of the mapped file,
+/// or the decompressed bytes of a compressed section (Go links its
+/// `.debug_frame` zlib-compressed).
 #[derive(Clone)]
-pub struct FileBytes {
-    map: Arc<Mmap>,
-    range: Range<usize>,
+pub enum FileBytes {
+    Mapped { map: Arc<Mmap>, range: Range<usize> },
+    Decompressed(Arc<[u8]>),
 }
 
 impl Deref for FileBytes {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
-        &self.map[self.range.clone()]
+        match self {
+            FileBytes::Mapped { map, range } => &map[range.clone()],
+            FileBytes::Decompressed(bytes) => bytes,
+        }
     }
 }
 
@@ -29,6 +34,8 @@ impl Deref for FileBytes {
 struct Section {
     svma: Range<u64>,
     file: Range<usize>,
+    /// Set when the section is compressed in the file.
+    decompressed: Option<Arc<[u8]>>,
 }
 
 /// A `PT_LOAD` segment.
@@ -107,7 +114,10 @@ impl ElfObject {
     }
 
     fn bytes(&self, section: &Option<Section>) -> Option<FileBytes> {
-        section.as_ref().map(|s| FileBytes { map: Arc::clone(&self.map), range: s.file.clone() })
+        section.as_ref().map(|s| match &s.decompressed {
+            Some(bytes) => FileBytes::Decompressed(Arc::clone(bytes)),
+            None => FileBytes::Mapped { map: Arc::clone(&self.map), range: s.file.clone() },
+        })
     }
 }
 
@@ -120,5 +130,7 @@ fn section_of(file: &object::File<'_>, name: &str, file_len: usize) -> Option<Se
         return None;
     }
     let svma = section.address()..section.address() + section.size();
-    Some(Section { svma, file: start..end })
+    let compressed = section.compressed_file_range().ok()?.format != object::CompressionFormat::None;
+    let decompressed = if compressed { Some(Arc::from(section.uncompressed_data().ok()?.into_owned())) } else { None };
+    Some(Section { svma, file: start..end, decompressed })
 }

@@ -204,4 +204,8 @@ fn go_example_shows_slow_standing_out_over_fast() {
     assert!(slow > 50.0 && slow > 2.5 * fast, "slow {slow:.1}% fast {fast:.1}%: {stacks:?}");
     let from_runtime = share(&stacks, |f| f.contains(&"runtime.main"));
     assert!(from_runtime > 95.0, "Go stacks reach runtime.main: {stacks:?}");
+    // Go links .debug_frame zlib-compressed: it must be read, or the caller
+    // of every leaf function is lost to the frame-pointer fallback.
+    let through_main = share(&stacks, |f| f.windows(2).any(|w| w == ["main.main", "main.slow"]));
+    assert!(through_main > 40.0, "slow is called from main.main: {stacks:?}");
 }
