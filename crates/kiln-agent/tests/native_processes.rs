@@ -84,10 +84,11 @@ fn a_killed_target_still_yields_its_samples_without_hanging() {
     child.kill().expect("kill");
     child.wait().expect("reap");
     std::thread::sleep(Duration::from_millis(200));
-    assert!(sampler.stats().samples > 20, "live stats count samples: {:?}", sampler.stats());
+    assert!(sampler.stats().samples > 0, "live stats count samples: {:?}", sampler.stats());
     let stopping = Instant::now();
     let profile = sampler.stop().expect("stop");
-    assert!(stopping.elapsed() < Duration::from_secs(2), "stop took {:?}", stopping.elapsed());
+    // A bound that only a hang can break, not a busy machine.
+    assert!(stopping.elapsed() < Duration::from_secs(30), "stop took {:?}", stopping.elapsed());
     let stacks = folded(&profile);
     assert!(share_of(&stacks, "hot") > 0.5, "samples before the kill:\n{}", top(&stacks));
 }
