@@ -169,5 +169,40 @@ fn main() {
         t.elapsed()
     );
     measure(&rt, &store, "day blocks");
+    query_shapes(&rt, &store);
     rt.block_on(store.close());
+}
+
+/// What the querier asks of the store for `SelectMergeStacktraces` over the
+/// last hour, day and week, and `SelectSeries` over the week at a 15-minute
+/// step: p50 of 9 runs each (issue #6's goals: 7 days under 1 s, the
+/// series under 300 ms).
+fn query_shapes(rt: &tokio::runtime::Runtime, store: &Store) {
+    let end = T0 + DAYS * 24 * HOUR - 1;
+    for (name, hours) in [("1 h", 1), ("24 h", 24), ("7 days", DAYS * 24)] {
+        let range = TimeRange { start: end + 1 - hours * HOUR, end };
+        let runs: Vec<Duration> = (0..9)
+            .map(|_| {
+                let t = Instant::now();
+                rt.block_on(store.merge_tree("bench", &AllSeries, range)).unwrap();
+                t.elapsed()
+            })
+            .collect();
+        println!("SelectMergeStacktraces-shaped merge over {name}: p50 {:?}", p50(runs));
+    }
+    let range = TimeRange { start: T0, end };
+    let runs: Vec<Duration> = (0..9)
+        .map(|_| {
+            let t = Instant::now();
+            let s = rt.block_on(store.series_totals("bench", &AllSeries, range, 900 * SEC, &[])).unwrap();
+            // A point every 15 minutes, plus the one at the range's start.
+            assert_eq!(s.values().next().map(|p| p.len()), Some((DAYS * 24 * 4 + 1) as usize));
+            t.elapsed()
+        })
+        .collect();
+    let p = p50(runs);
+    println!(
+        "SelectSeries-shaped totals over 7 days at a 15-minute step: p50 {p:?} (under 300 ms: {})",
+        p < Duration::from_millis(300)
+    );
 }
