@@ -3,7 +3,7 @@
 //! (Prometheus matchers, the legacy `<profile type>{...}` and v0 FlameQL
 //! `app.cpu{...}` forms), profile type ids, time ranges in milliseconds,
 //! and the querier methods (`ProfileTypes`, `LabelNames`, `LabelValues`,
-//! `Series`, `SelectMergeStacktraces`, `SelectSeries`, `Diff`,
+//! `Series`, `SelectMergeStacktraces`, `SelectMergeSpanProfile`, `SelectSeries`, `Diff`,
 //! `GetProfileStats`). No transport: the API layer calls these functions.
 
 mod error;
@@ -17,8 +17,8 @@ mod time;
 pub use error::{ErrorKind, QueryError, Result};
 pub use labels::{label_names, label_values, profile_stats, profile_types, series, ProfileStats};
 pub use merge::{
-    call_site, diff, resolve_max_nodes, select_merge_flame_graph, select_merge_stacktraces, MergeRequest,
-    MAX_NODES_LIMIT,
+    call_site, diff, resolve_max_nodes, select_merge_flame_graph, select_merge_span_profile, select_merge_stacktraces,
+    MergeRequest, MAX_NODES_LIMIT,
 };
 pub use parse::{Query, Target};
 pub use selector::{AnyOf, MatchOp, Matcher, Selector, PROFILE_TYPE_LABEL};

@@ -68,6 +68,25 @@ pub async fn select_merge_flame_graph(store: &Store, tenant: &str, req: &MergeRe
     Ok(flame_graph(&tree, max_nodes))
 }
 
+/// `SelectMergeSpanProfile`: the merged call tree of the request's series
+/// over its range, of only the samples whose `span_id` is one of `span_ids`
+/// (none when empty), cut to the stack trace selector's call site when one
+/// is given.
+pub async fn select_merge_span_profile(
+    store: &Store,
+    tenant: &str,
+    req: &MergeRequest,
+    span_ids: &[String],
+) -> Result<Tree> {
+    resolve_max_nodes(req.max_nodes)?;
+    let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
+    let tree = store.merge_tree_spans(tenant, &filter, req.range.to_store(), span_ids).await?;
+    Ok(match &req.stack_trace_selector {
+        Some(site) if !site.is_empty() => call_site(&tree, site),
+        _ => tree,
+    })
+}
+
 /// The `Diff` flame graph of two merge requests (their `max_nodes` is
 /// ignored: Pyroscope's querier uses its default).
 pub async fn diff(store: &Store, tenant: &str, left: &MergeRequest, right: &MergeRequest) -> Result<FlameGraphDiff> {

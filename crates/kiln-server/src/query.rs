@@ -171,30 +171,36 @@ impl StoreQuery {
         tree_pprof(&truncated(&tree, max_nodes)?, &req.profile_type_id, req.range)
     }
 
-    /// The store keeps `span_id` per sample but offers no query on it yet:
-    /// the request is checked as Pyroscope checks it and answered with the
-    /// empty flame graph (what Pyroscope answers when no sample matches).
+    /// The merged tree of the samples whose `span_id` is in the span
+    /// selector, the request checked as Pyroscope checks it.
     async fn merge_span_profile(
         &self,
+        tenant: &str,
         r: q::SelectMergeSpanProfileRequest,
     ) -> Result<q::SelectMergeSpanProfileResponse> {
         ProfileType::parse(&r.profile_type_id).map_err(|e| invalid(format!("invalid profile type id: {e}")))?;
-        Selector::parse(&r.label_selector).map_err(api_error)?;
-        range(r.start, r.end)?;
-        let max_nodes = resolve_max_nodes(r.max_nodes).map_err(api_error)?;
+        let req = MergeRequest {
+            profile_type_id: r.profile_type_id,
+            label_selector: r.label_selector,
+            range: range(r.start, r.end)?,
+            max_nodes: r.max_nodes,
+            stack_trace_selector: None,
+        };
+        let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
         for span in &r.span_selector {
             if span.len() != 16 || !span.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(invalid(format!("span id {span:?} must be 16 hexadecimal characters")));
             }
         }
-        let empty = Tree::new();
+        let tree =
+            kiln_query::select_merge_span_profile(&self.0, tenant, &req, &r.span_selector).await.map_err(api_error)?;
         Ok(match q::ProfileFormat::try_from(r.format) {
             Ok(q::ProfileFormat::Tree) => q::SelectMergeSpanProfileResponse {
-                tree: kiln_model::tree_format::encode(&empty, max_nodes),
+                tree: kiln_model::tree_format::encode(&tree, max_nodes),
                 ..Default::default()
             },
             _ => q::SelectMergeSpanProfileResponse {
-                flamegraph: Some(flame_graph(&empty, max_nodes)),
+                flamegraph: Some(flame_graph(&tree, max_nodes)),
                 ..Default::default()
             },
         })
@@ -350,10 +356,10 @@ impl QueryService for StoreQuery {
 
     fn select_merge_span_profile<'a>(
         &'a self,
-        _tenant: &'a str,
+        tenant: &'a str,
         r: q::SelectMergeSpanProfileRequest,
     ) -> Answer<'a, q::SelectMergeSpanProfileResponse> {
-        boxed(self.merge_span_profile(r))
+        boxed(self.merge_span_profile(tenant, r))
     }
 
     fn select_merge_profile<'a>(

@@ -152,6 +152,7 @@ async fn grafana_data_source_reads_what_was_ingested() {
         bad_requests_are_invalid_argument(addr, t0);
         other_formats_and_methods(addr, t0);
         profile_id_selector_merges_exactly_those_profiles(addr, t0);
+        span_profile_merges_the_samples_of_those_spans(addr, t0);
     })
     .await
     .unwrap();
@@ -390,4 +391,58 @@ fn profile_id_selector_merges_exactly_those_profiles(addr: SocketAddr, t0: i64) 
     req.profile_id_selector = vec!["not-a-uuid".into()];
     let err = connect::<q::SelectMergeStacktracesResponse>(addr, "SelectMergeStacktraces", &req).unwrap_err();
     assert!(err.contains("invalid_argument") && err.contains("profile id"), "{err}");
+}
+
+/// `(root-first stack, value, span id)` samples of a pushed, traced profile.
+const SPANNED: [(&str, i64, &str); 5] = [
+    ("main;handle;query", 10, "00000000000000aa"),
+    ("main;handle;render", 20, "00000000000000bb"),
+    ("main;handle;query", 30, "00000000000000cc"),
+    ("main;idle", 40, "00000000000000cc"),
+    ("main;handle;render", 5, "00000000000000aa"),
+];
+
+/// A CPU pprof of [`SPANNED`] at `t0` (Unix seconds).
+fn spanned_pprof(t0: i64) -> Vec<u8> {
+    let mut b = kiln_model::ProfileBuilder::new(&[("cpu", "nanoseconds")], ("cpu", "nanoseconds"), PERIOD_NANOS);
+    for (stack, value, span) in SPANNED {
+        let locations = stack.split(';').rev().map(|n| b.frame(n)).collect();
+        let label = kiln_model::Label { key: b.intern("span_id"), str: b.intern(span), num: 0, num_unit: 0 };
+        b.add_sample(locations, &[value], vec![label]);
+    }
+    b.set_time(t0 * 1_000_000_000, 10_000_000_000);
+    kiln_model::pprof::encode(&b.build())
+}
+
+fn span_profile_merges_the_samples_of_those_spans(addr: SocketAddr, t0: i64) {
+    use kiln_api::pb::push;
+    let label = |name: &str, value: &str| push::LabelPair { name: name.into(), value: value.into() };
+    let req = push::PushRequest {
+        series: vec![push::RawProfileSeries {
+            labels: vec![label("__name__", "process_cpu"), label("service_name", "traced")],
+            samples: vec![push::RawSample { raw_profile: spanned_pprof(t0), id: String::new() }],
+        }],
+    };
+    let headers = [("Content-Type", "application/proto"), ("X-Scope-OrgID", TENANT)];
+    let (status, body) = http(addr, "/push.v1.PusherService/Push", &headers, &req.encode_to_vec());
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let (start, end) = everything(t0);
+    let spans = ["00000000000000aa", "00000000000000bb"];
+    let mut reference = BTreeMap::new();
+    for (stack, value, _) in SPANNED.iter().filter(|(_, _, s)| spans.contains(s)) {
+        *reference.entry(stack.to_string()).or_insert(0) += value;
+    }
+    let span_req = q::SelectMergeSpanProfileRequest {
+        profile_type_id: CPU.into(),
+        label_selector: "{service_name=\"traced\"}".into(),
+        span_selector: spans.iter().map(|s| s.to_string()).collect(),
+        start,
+        end,
+        max_nodes: Some(1 << 20),
+        ..Default::default()
+    };
+    let resp: q::SelectMergeSpanProfileResponse = connect(addr, "SelectMergeSpanProfile", &span_req).unwrap();
+    let fg = resp.flamegraph.expect("a flame graph");
+    assert_eq!(tree_from_flame_graph(&fg).unwrap().folded_map(), reference);
+    assert_eq!(fg.total, reference.values().sum::<i64>(), "the samples of the other span are left out");
 }

@@ -21,6 +21,7 @@ mod partition;
 mod profile_by_id;
 mod read;
 mod read_partition;
+mod read_spans;
 mod store;
 
 /// Types generated from `proto/block.proto`.

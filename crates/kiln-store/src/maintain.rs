@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use crate::consolidate;
 use crate::error::Result;
-use crate::format::decode_block;
-use crate::merge::{bucket_start, compute_rollups, merge_partitions};
+use crate::format::decode_meta;
+use crate::merge::{bucket_start, compute_rollups, PartitionMerger};
 use crate::objects::{self, ObjectInfo};
 use crate::partition::Partition;
+use crate::read_partition::{decode_partition, Part};
 use crate::store::Store;
 
 /// Samples in an object, from its footer.
@@ -37,6 +38,18 @@ fn chunks(mut objects: Vec<ObjectInfo>, budget: u64) -> Vec<Vec<ObjectInfo>> {
         out.last_mut().expect("a group was pushed").push(o);
     }
     out
+}
+
+/// Decodes a block's partitions one by one into `merger`, those `keep`
+/// accepts.
+fn merge_block(merger: &mut PartitionMerger, bytes: &[u8], keep: impl Fn(&Partition) -> bool) -> Result<()> {
+    for pm in &decode_meta(bytes)?.partitions {
+        let p = decode_partition(bytes, pm, Part::All)?;
+        if keep(&p) {
+            merger.add(p);
+        }
+    }
+    Ok(())
 }
 
 /// Level of segments merged within an open window.
@@ -131,19 +144,16 @@ impl Store {
         keep: impl Fn(&Partition) -> bool,
         pending: &mut Vec<(ObjectInfo, Instant)>,
     ) -> Result<()> {
-        let mut parts = Vec::new();
+        let mut merger = PartitionMerger::default();
         for o in &sources {
             let bytes = objects::get(self.inner.object_store.as_ref(), &o.path).await?;
-            match decode_block(&bytes) {
-                Ok((_, p)) => parts.extend(p.into_iter().filter(&keep)),
-                Err(e) => {
-                    // A damaged object is left alone, not merged.
-                    self.report_corrupt(format!("{}: {e}", o.path));
-                    return Ok(());
-                }
+            if let Err(e) = merge_block(&mut merger, &bytes, &keep) {
+                // A damaged object is left alone, not merged.
+                self.report_corrupt(format!("{}: {e}", o.path));
+                return Ok(());
             }
         }
-        let mut merged = merge_partitions(parts);
+        let mut merged = merger.finish();
         if let Some(r) = rollup_nanos {
             merged.iter_mut().for_each(|p| compute_rollups(p, r));
         }

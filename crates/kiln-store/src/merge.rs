@@ -8,22 +8,33 @@ use kiln_model::stacks::{StackMerger, StackSamples};
 use crate::labels::Labels;
 use crate::partition::{Partition, Rollup, Row, SampleLabel, SeriesInfo};
 
-/// Merges partitions, one output partition per service.
-pub fn merge_partitions(parts: Vec<Partition>) -> Vec<Partition> {
-    let mut by_service: BTreeMap<String, (Partition, HashMap<Labels, u32>)> = BTreeMap::new();
-    for src in parts {
-        let (dst, series_index) = by_service
+/// Merges partitions (one output partition per service) one at a time, so a compaction holds its output and
+/// one decoded source, never every source at once.
+#[derive(Default)]
+pub struct PartitionMerger {
+    by_service: BTreeMap<String, (Partition, HashMap<Labels, u32>)>,
+}
+
+impl PartitionMerger {
+    /// Moves one partition's rows into the output partition of its service.
+    pub fn add(&mut self, src: Partition) {
+        let (dst, series_index) = self
+            .by_service
             .entry(src.service.clone())
             .or_insert_with(|| (Partition { service: src.service.clone(), ..Partition::default() }, HashMap::new()));
         absorb(dst, series_index, src);
     }
-    by_service
-        .into_values()
-        .map(|(mut p, _)| {
-            p.finish();
-            p
-        })
-        .collect()
+
+    /// The merged partitions, one per service, finished.
+    pub fn finish(self) -> Vec<Partition> {
+        self.by_service
+            .into_values()
+            .map(|(mut p, _)| {
+                p.finish();
+                p
+            })
+            .collect()
+    }
 }
 
 fn absorb(dst: &mut Partition, series_index: &mut HashMap<Labels, u32>, src: Partition) {

@@ -300,7 +300,7 @@ fn covers_block(range: TimeRange, bucket: i64, min: i64, max: i64) -> bool {
 }
 
 /// Decoded partitions fetched at once by a merge.
-const LOADS_AT_ONCE: usize = 4;
+pub(crate) const LOADS_AT_ONCE: usize = 4;
 
 /// Whether some whole bucket inside the range meets `[min, max]`.
 fn covers_a_bucket(range: TimeRange, bucket: i64, min: i64, max: i64) -> bool {

@@ -48,6 +48,7 @@ suite!(
     tenants_do_not_see_each_other,
     series_labels_and_totals_per_step,
     profile_by_id_round_trips_with_span_labels,
+    span_merge_keeps_exactly_the_samples_of_the_asked_spans,
     retention_by_age_drops_old_blocks,
     retention_by_size_drops_the_oldest_first,
     deleting_a_service_removes_it_from_compacted_blocks,
@@ -169,6 +170,53 @@ async fn profile_by_id_round_trips_with_span_labels(b: Backend) {
     assert_eq!(Tree::from_profile(back, 0).folded_map(), Tree::from_profile(&p, 0).folded_map());
     assert_eq!(back.label_str(&back.samples[0], "span_id"), Some("00f067aa0ba902b7"));
     assert!(store.profile_by_id("t1", 8).await.unwrap().is_empty());
+}
+
+/// A profile of `(stack, value, span)` samples; an empty span leaves the
+/// sample unlabelled.
+fn spanned_profile(samples: &[(&str, i64, &str)]) -> kiln_model::Profile {
+    let mut p = profile(&samples.iter().map(|&(s, v, _)| (s, v)).collect::<Vec<_>>());
+    let key = p.strings.len() as u32;
+    p.strings.push("span_id".into());
+    for (i, &(_, _, span)) in samples.iter().enumerate().filter(|(_, s)| !s.2.is_empty()) {
+        p.strings.push(span.into());
+        let value = p.strings.len() as u32 - 1;
+        p.samples[i].labels.push(kiln_model::Label { key, str: value, num: 0, num_unit: 0 });
+    }
+    p
+}
+
+async fn span_merge_keeps_exactly_the_samples_of_the_asked_spans(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    let (a, b2, c) = ("00000000000000aa", "00000000000000bb", "00000000000000cc");
+    let mut expected = Tree::new();
+    for i in 0..6i64 {
+        let samples = [("main;a", 10 + i, a), ("main;b", 20, b2), ("main;c", 30, c), ("main;none", 40, "")];
+        expected.merge(&tree(&[("main;a", 10 + i), ("main;b", 20)]));
+        let t = T0 + i * 1000 * SEC;
+        let svc = if i % 2 == 0 { "api" } else { "db" };
+        store.ingest("t1", &[ingest_one(i as u128, t, labels(svc, &[]), spanned_profile(&samples))]).await.unwrap();
+    }
+    let spans = [a.to_string(), b2.to_string()];
+    let got = store.merge_tree_spans("t1", &AllSeries, ALL_TIME, &spans).await.unwrap();
+    assert_eq!(folded(&got), folded(&expected));
+    clock.set(T0 + 5 * HOUR);
+    store.maintain_now().await.unwrap();
+    let got = store.merge_tree_spans("t1", &AllSeries, ALL_TIME, &spans).await.unwrap();
+    assert_eq!(folded(&got), folded(&expected), "after compaction");
+    clock.set(T0 + 3 * 24 * HOUR);
+    store.maintain_now().await.unwrap();
+    assert_eq!(store.stats("t1").objects, 1, "the day's two hour blocks are consolidated");
+    let got = store.merge_tree_spans("t1", &AllSeries, ALL_TIME, &spans).await.unwrap();
+    assert_eq!(folded(&got), folded(&expected), "after consolidation");
+    let first_hour = TimeRange { start: T0, end: T0 + HOUR - 1 };
+    let api = LabelsEqual(vec![("service_name".into(), "api".into())]);
+    let got = store.merge_tree_spans("t1", &api, first_hour, &[c.to_string()]).await.unwrap();
+    assert_eq!(folded(&got), folded(&tree(&[("main;c", 60)])), "api's first hour: profiles 0 and 2");
+    assert_eq!(store.merge_tree_spans("t1", &AllSeries, ALL_TIME, &[]).await.unwrap().total(), 0);
+    let unknown = ["00000000000000dd".to_string()];
+    assert_eq!(store.merge_tree_spans("t1", &AllSeries, ALL_TIME, &unknown).await.unwrap().total(), 0);
 }
 
 async fn retention_by_age_drops_old_blocks(b: Backend) {

@@ -1,0 +1,82 @@
+//! Merging only the samples of given spans (`SelectMergeSpanProfile`):
+//! from raw rows, as rollups keep no sample labels.
+
+use std::collections::HashSet;
+
+use futures::StreamExt;
+use kiln_model::stacks::{StackMerger, StackSamples, SymbolDb};
+use kiln_model::Tree;
+
+use crate::error::Result;
+use crate::labels::SeriesFilter;
+use crate::partition::Partition;
+use crate::read::{Selected, TimeRange, LOADS_AT_ONCE};
+use crate::read_partition::Part;
+use crate::store::Store;
+
+/// The sample label naming a sample's span (`profile_id` is stored as it).
+const SPAN_ID: &str = "span_id";
+
+impl Store {
+    /// The merged call tree of the samples of the matching series over the
+    /// range whose `span_id` label is one of `span_ids` (empty when none is
+    /// given).
+    pub async fn merge_tree_spans(
+        &self,
+        tenant: &str,
+        filter: &dyn SeriesFilter,
+        range: TimeRange,
+        span_ids: &[String],
+    ) -> Result<Tree> {
+        let wanted: HashSet<&str> = span_ids.iter().map(String::as_str).collect();
+        if wanted.is_empty() {
+            return Ok(Tree::new());
+        }
+        let with_rows = self
+            .select(tenant, filter, range, &[])
+            .into_iter()
+            .filter(|sel| sel.object.meta.partitions.get(sel.partition).is_some_and(|pm| pm.profiles > 0));
+        let mut loaded = futures::stream::iter(with_rows)
+            .map(|sel| async move {
+                Ok::<_, crate::Error>(self.load(&sel.object, sel.partition, Part::Rows).await?.map(|p| (sel, p)))
+            })
+            .buffered(LOADS_AT_ONCE);
+        let (mut db, mut merger) = (SymbolDb::default(), StackMerger::default());
+        while let Some(next) = loaded.next().await {
+            let Some((sel, p)) = next? else { continue };
+            let samples = span_samples(&p, &sel, range, &wanted);
+            if !samples.stack_ids.is_empty() {
+                merger.add_mapped(&samples, &db.absorb(&p.db));
+            }
+        }
+        Ok(db.tree(merger.values()))
+    }
+}
+
+/// The samples, in the partition's stack ids, of the selected series' rows
+/// in the range that carry a wanted span id.
+fn span_samples(p: &Partition, sel: &Selected, range: TimeRange, wanted: &HashSet<&str>) -> StackSamples {
+    let mut out = StackSamples::default();
+    let strings = &p.db.symbols.tables.strings;
+    let Some(key) = strings.iter().position(|s| s == SPAN_ID) else { return out };
+    let values: HashSet<u32> =
+        strings.iter().enumerate().filter(|(_, s)| wanted.contains(s.as_str())).map(|(i, _)| i as u32).collect();
+    if values.is_empty() {
+        return out;
+    }
+    for row in p.rows.iter().filter(|r| sel.series.contains_key(&r.series) && range.contains(r.time_nanos)) {
+        let mut last = None;
+        for l in row.labels.iter().filter(|l| l.key as usize == key && values.contains(&l.value)) {
+            let i = l.sample as usize;
+            if last == Some(i) {
+                continue;
+            }
+            last = Some(i);
+            if let (Some(&id), Some(&v)) = (row.samples.stack_ids.get(i), row.samples.values.get(i)) {
+                out.stack_ids.push(id);
+                out.values.push(v);
+            }
+        }
+    }
+    out
+}
