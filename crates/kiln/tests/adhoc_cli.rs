@@ -27,7 +27,8 @@ fn build_hot_cold(dir: &Path) -> PathBuf {
     let status = Command::new("gcc")
         .args(["-O2", "-fomit-frame-pointer", "-g", "-o"])
         .arg(&exe)
-        .arg(program("hot_cold.c"))
+        // The sampler's own test program: one copy for both crates.
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../kiln-agent/tests/programs/hot_cold.c"))
         .status()
         .expect("run gcc");
     assert!(status.success());
