@@ -7,6 +7,7 @@ mod error;
 mod query;
 mod server;
 mod sink;
+mod staging;
 
 pub use config::{parse_duration, Config};
 pub use error::ServerError;

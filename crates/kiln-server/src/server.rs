@@ -61,6 +61,10 @@ pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool
     let data_dir = config.data_dir(env);
     let store_dir = data_dir.join("store");
     std::fs::create_dir_all(&store_dir)?;
+    let removed = crate::staging::remove_staging_files(&store_dir)?;
+    if removed > 0 {
+        tracing::info!("removed {removed} partial uploads left by an earlier crash");
+    }
     let fs = LocalFileSystem::new_with_prefix(&store_dir).map_err(kiln_store::Error::from)?.with_fsync(true);
     let store_config = StoreConfig {
         retention_max_age: config.retention_max_age()?,

@@ -115,3 +115,20 @@ async fn server_ingests_over_http_survives_bad_input_and_keeps_data_on_disk() {
     assert!(hottest.0.contains("main.burn"), "{hottest:?}");
     assert!(store.tenants() == ["shop"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_uploads_left_by_a_crash_are_removed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocks = dir.path().join("store/blocks/anonymous");
+    std::fs::create_dir_all(&blocks).unwrap();
+    let staging = blocks.join("0001.kiln#3");
+    std::fs::write(&staging, b"half a block").unwrap();
+    let keep = blocks.join("notes#1");
+    std::fs::write(&keep, b"not ours").unwrap();
+    let cfg = flags(&[("listen", "127.0.0.1:0"), ("data_dir", dir.path().to_str().unwrap())]);
+    let running =
+        kiln_server::start(Config::load(None, &BTreeMap::new(), &cfg).unwrap(), &BTreeMap::new(), false).await.unwrap();
+    assert!(!staging.exists(), "the staging file is gone");
+    assert!(keep.exists(), "files that are not staged blocks stay");
+    running.shutdown().await.unwrap();
+}
