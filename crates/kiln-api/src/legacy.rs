@@ -12,10 +12,10 @@ use kiln_model::ingest::legacy::LegacyParams;
 use kiln_model::ingest::series::prepare;
 use kiln_model::ingest_name::IngestName;
 
-use crate::error::{ApiError, ApiErrorKind};
+use crate::error::ApiError;
 use crate::legacy_formats::{decode_upload, BodyFormat, Upload};
 use crate::request::{content_type, read_body, tenant};
-use crate::series::ingested;
+use crate::series::{ingested, store};
 use crate::state::ApiState;
 
 /// What a legacy request says about itself, from its query string.
@@ -80,14 +80,5 @@ async fn ingest_request(
         let push = prepare(&u.labels, u.profile, u.size, now, &state.limits)?;
         profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
     }
-    let n = profiles.len() as u64;
-    if !profiles.is_empty() {
-        state
-            .sink
-            .ingest(&tenant, profiles)
-            .await
-            .map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
-    }
-    state.metrics.ingested(&tenant, format.name(), n, body_len);
-    Ok(())
+    store(state, &tenant, format.name(), profiles, body_len).await
 }

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiErrorKind};
 use crate::grpc;
 use crate::push::respond;
 use crate::request::{content_type, read_body, tenant};
-use crate::series::ingested;
+use crate::series::{ingested, store};
 use crate::state::ApiState;
 
 pub async fn export(State(state): State<ApiState>, headers: HeaderMap, body: Body) -> Response {
@@ -56,14 +56,5 @@ async fn export_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Re
         let push = prepare(&p.labels, p.profile, bytes.len(), now, &state.limits)?;
         profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
     }
-    let n = profiles.len() as u64;
-    if !profiles.is_empty() {
-        state
-            .sink
-            .ingest(&tenant, profiles)
-            .await
-            .map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
-    }
-    state.metrics.ingested(&tenant, "otlp", n, bytes.len() as u64);
-    Ok(())
+    store(state, &tenant, "otlp", profiles, bytes.len() as u64).await
 }

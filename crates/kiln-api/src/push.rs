@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiErrorKind, ConnectError};
 use crate::grpc;
 use crate::pb;
 use crate::request::{content_type, profile_id, read_body, tenant};
-use crate::series::ingested;
+use crate::series::{ingested, store};
 use crate::sink::Ingested;
 use crate::state::ApiState;
 
@@ -64,10 +64,7 @@ async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Resu
         }
     };
     let profiles = prepare_request(state, request)?;
-    let n = profiles.len() as u64;
-    state.sink.ingest(&tenant, profiles).await.map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
-    state.metrics.ingested(&tenant, "push", n, bytes.len() as u64);
-    Ok(())
+    store(state, &tenant, "push", profiles, bytes.len() as u64).await
 }
 
 fn decode_proto(bytes: &[u8]) -> Result<pb::push::PushRequest, ApiError> {

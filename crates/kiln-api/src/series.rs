@@ -8,7 +8,9 @@ use std::sync::Arc;
 use kiln_model::ingest::series::PushSeries;
 use kiln_model::Profile;
 
+use crate::error::{ApiError, ApiErrorKind};
 use crate::sink::{Ingested, SeriesRef};
+use crate::state::ApiState;
 
 /// The profiles to store for one prepared push; empty when normalisation
 /// left no samples.
@@ -41,4 +43,25 @@ fn restrict(p: &Profile, samples: &[u32]) -> Profile {
     let mut out = p.clone();
     out.samples = samples.iter().map(|&i| p.samples[i as usize].clone()).collect();
     out
+}
+
+/// Hands accepted profiles to the sink (nothing to do when normalisation
+/// left none) and counts the request in `/metrics` under `format`.
+pub async fn store(
+    state: &ApiState,
+    tenant: &str,
+    format: &str,
+    profiles: Vec<Ingested>,
+    body_bytes: u64,
+) -> Result<(), ApiError> {
+    let n = profiles.len() as u64;
+    if !profiles.is_empty() {
+        state
+            .sink
+            .ingest(tenant, profiles)
+            .await
+            .map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
+    }
+    state.metrics.ingested(tenant, format, n, body_bytes);
+    Ok(())
 }
