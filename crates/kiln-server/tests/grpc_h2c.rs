@@ -1,12 +1,11 @@
 //! gRPC on the HTTP port: an HTTP/2 client with prior knowledge (h2c, no
 //! TLS), as gRPC clients of the Push API connect.
 
-use std::collections::BTreeMap;
+mod common;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use kiln_server::Config;
 use prost::Message;
 
 const GO_CPU: &[u8] = include_bytes!("../../kiln-model/tests/fixtures/go/cpu.pb.gz");
@@ -14,14 +13,7 @@ const GO_CPU: &[u8] = include_bytes!("../../kiln-model/tests/fixtures/go/cpu.pb.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_over_grpc_h2c_on_the_same_port() {
     let dir = tempfile::tempdir().unwrap();
-    let flags: BTreeMap<String, String> =
-        [("listen", "127.0.0.1:0"), ("data_dir", dir.path().to_str().unwrap()), ("reject_older_than", "0")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-    let running = kiln_server::start(Config::load(None, &BTreeMap::new(), &flags).unwrap(), &BTreeMap::new(), false)
-        .await
-        .unwrap();
+    let running = common::start_on_loopback(dir.path()).await;
     let stream = tokio::net::TcpStream::connect(running.addr).await.unwrap();
     let (mut client, conn) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.unwrap();

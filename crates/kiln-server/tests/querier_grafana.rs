@@ -5,6 +5,8 @@
 //! pprof upload and folded uploads with known stacks at known times. Every
 //! number is checked against a reference computed here from what was sent.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -13,7 +15,6 @@ use kiln_api::pb::querier::v1 as q;
 use kiln_api::pb::types::v1 as t;
 use kiln_model::flamegraph::tree_from_flame_graph;
 use kiln_model::Tree;
-use kiln_server::Config;
 use prost::Message;
 
 const GO_CPU: &[u8] = include_bytes!("../../kiln-model/tests/fixtures/go/cpu.pb.gz");
@@ -132,14 +133,7 @@ fn everything(t0: i64) -> (i64, i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grafana_data_source_reads_what_was_ingested() {
     let dir = tempfile::tempdir().unwrap();
-    let flags: BTreeMap<String, String> =
-        [("listen", "127.0.0.1:0"), ("data_dir", dir.path().to_str().unwrap()), ("reject_older_than", "0")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-    let running = kiln_server::start(Config::load(None, &BTreeMap::new(), &flags).unwrap(), &BTreeMap::new(), false)
-        .await
-        .unwrap();
+    let running = common::start_on_loopback(dir.path()).await;
     let addr = running.addr;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let t0 = (now - 1800) / 60 * 60;

@@ -13,7 +13,8 @@
 //! profile and a real JDK Flight Recorder file are posted exactly as the Go
 //! SDK and the Java agent post them.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use kiln_model::tree::Tree;
-use kiln_server::{Config, Running};
+use kiln_server::Running;
 use kiln_store::{Labels, LabelsEqual, Store, StoreConfig, TimeRange};
 use object_store::local::LocalFileSystem;
 
@@ -54,13 +55,7 @@ struct TestServer {
 impl TestServer {
     async fn start() -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let flags: BTreeMap<String, String> =
-            [("listen", "127.0.0.1:0"), ("data_dir", dir.path().to_str().unwrap()), ("reject_older_than", "0")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-        let config = Config::load(None, &BTreeMap::new(), &flags).unwrap();
-        let running = kiln_server::start(config, &BTreeMap::new(), false).await.unwrap();
+        let running = common::start_on_loopback(dir.path()).await;
         TestServer { running, dir }
     }
 
