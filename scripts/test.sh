@@ -17,7 +17,7 @@ command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 # ---- kiln-server SDK client tests (begin) ----
-# crates/kiln-server/tests/sdk_clients.rs runs real Pyroscope clients against
+# crates/kiln-server/tests/sdk_clients.rs (and kiln adhoc's push mode test) run real Pyroscope clients against
 # kiln server: what they need on a fresh machine. Debian's Python (venv), Node
 # and npm, Go and a JDK; the Python SDK from PyPI into a venv under
 # ~/.cache/kiln; the Node SDK from npm as locked; the Rust SDK client from
@@ -30,6 +30,8 @@ command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v go >/dev/null || missing+=(golang-go)
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+# Ruby for kiln-agent's Ruby spy tests (rbspy reads a real Ruby process).
+command -v ruby >/dev/null || missing+=(ruby)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
