@@ -21,6 +21,7 @@ pub mod merge;
 pub mod otlp;
 pub mod perf_script;
 pub mod pprof;
+pub mod pprof_append;
 pub mod profile;
 pub mod profile_type;
 pub mod sandwich;

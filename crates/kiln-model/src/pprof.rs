@@ -229,7 +229,7 @@ fn to_sample(s: &Sample) -> pb::Sample {
     }
 }
 
-fn to_mapping(i: usize, m: &Mapping) -> pb::Mapping {
+pub(crate) fn to_mapping(i: usize, m: &Mapping) -> pb::Mapping {
     pb::Mapping {
         id: i as u64 + 1,
         memory_start: m.memory_start,
@@ -244,7 +244,7 @@ fn to_mapping(i: usize, m: &Mapping) -> pb::Mapping {
     }
 }
 
-fn to_location(i: usize, l: &Location) -> pb::Location {
+pub(crate) fn to_location(i: usize, l: &Location) -> pb::Location {
     pb::Location {
         id: i as u64 + 1,
         mapping_id: l.mapping.map_or(0, |m| u64::from(m) + 1),
@@ -258,7 +258,7 @@ fn to_location(i: usize, l: &Location) -> pb::Location {
     }
 }
 
-fn to_function(i: usize, f: &Function) -> pb::Function {
+pub(crate) fn to_function(i: usize, f: &Function) -> pb::Function {
     pb::Function {
         id: i as u64 + 1,
         name: i64::from(f.name),

@@ -18,8 +18,10 @@ pub struct StackTable {
     parent: Vec<u32>,
     location: Vec<u64>,
     index: FxHashMap<(u32, u64), u32>,
-    /// Hash of a whole leaf-first stack -> its id, checked on use, so a
-    /// repeated stack costs one hash instead of one lookup per frame.
+    /// A 64-bit hash of each stack's whole path from the root, so a
+    /// repeated stack is found with one lookup in `whole` and checked in
+    /// O(1) (its leaf, and its parent's path hash) instead of frame by frame.
+    path: Vec<u64>,
     whole: FxHashMap<u64, u32>,
 }
 
@@ -29,9 +31,23 @@ impl Default for StackTable {
             parent: vec![EMPTY_STACK],
             location: vec![u64::MAX],
             index: FxHashMap::default(),
+            path: vec![ROOT_PATH],
             whole: FxHashMap::default(),
         }
     }
+}
+
+/// Path hash of the empty stack.
+const ROOT_PATH: u64 = 0x243f_6a88_85a3_08d3;
+
+/// Path hash of `location` called from a stack whose path hash is `parent`:
+/// splitmix64's finaliser over both, so paths that differ anywhere differ
+/// in all bits with overwhelming likelihood.
+fn path_step(parent: u64, location: u64) -> u64 {
+    let mut z = parent.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ location;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 impl StackTable {
@@ -44,16 +60,23 @@ impl StackTable {
         if !ok {
             return None;
         }
-        Some(StackTable { parent, location, index: FxHashMap::default(), whole: FxHashMap::default() })
+        let (index, path, whole) = (FxHashMap::default(), Vec::new(), FxHashMap::default());
+        Some(StackTable { parent, location, index, path, whole })
     }
 
-    /// Builds the (parent, location) index of a table read back from its
-    /// columns, the first time it is added to.
+    /// Builds the (parent, location) index and the path hashes of a table
+    /// read back from its columns, the first time it is added to.
     fn ensure_index(&mut self) {
-        if self.index.len() + 1 == self.parent.len() {
+        if self.path.len() == self.parent.len() {
             return;
         }
         self.index = (1..self.parent.len()).map(|i| ((self.parent[i], self.location[i]), i as u32)).collect();
+        self.path = Vec::with_capacity(self.parent.len());
+        self.path.push(ROOT_PATH);
+        for i in 1..self.parent.len() {
+            let h = path_step(self.path[self.parent[i] as usize], self.location[i]);
+            self.path.push(h);
+        }
     }
 
     /// The columns, for persisting.
@@ -63,27 +86,22 @@ impl StackTable {
 
     /// Interns a stack of already-mapped locations, leaf first.
     pub fn intern(&mut self, leaf_first: &[u64]) -> u32 {
-        let h = hash_stack(leaf_first);
+        let Some(&leaf) = leaf_first.first() else { return EMPTY_STACK };
+        self.ensure_index();
+        let (mut prefix, mut h) = (ROOT_PATH, ROOT_PATH);
+        for &loc in leaf_first.iter().rev() {
+            prefix = h;
+            h = path_step(h, loc);
+        }
         if let Some(&id) = self.whole.get(&h) {
-            if self.equals(id, leaf_first) {
+            let i = id as usize;
+            if self.location[i] == leaf && self.path[self.parent[i] as usize] == prefix {
                 return id;
             }
         }
         let id = self.intern_leaf_first(leaf_first.iter().copied());
         self.whole.insert(h, id);
         id
-    }
-
-    /// True when stack `id` is exactly `leaf_first`.
-    fn equals(&self, id: u32, leaf_first: &[u64]) -> bool {
-        let mut s = id;
-        for &loc in leaf_first {
-            if s == EMPTY_STACK || self.location[s as usize] != loc {
-                return false;
-            }
-            s = self.parent[s as usize];
-        }
-        s == EMPTY_STACK
     }
 
     /// The stack `location` called from `parent`, created if new.
@@ -95,6 +113,7 @@ impl StackTable {
         let id = self.parent.len() as u32;
         self.parent.push(parent);
         self.location.push(location);
+        self.path.push(path_step(self.path[parent as usize], location));
         self.index.insert((parent, location), id);
         id
     }
@@ -117,13 +136,6 @@ impl StackTable {
     pub fn node(&self, id: u32) -> (u32, u64) {
         (self.parent[id as usize], self.location[id as usize])
     }
-}
-
-fn hash_stack(leaf_first: &[u64]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = rustc_hash::FxHasher::default();
-    leaf_first.hash(&mut h);
-    h.finish()
 }
 
 /// One profile's samples for one sample type, in stored form.

@@ -14,8 +14,28 @@ pub struct Symbols {
     strings: FxHashMap<String, StrId>,
     functions: FxHashMap<Function, u32>,
     mappings: FxHashMap<Mapping, u32>,
-    locations: FxHashMap<Location, u64>,
+    locations: FxHashMap<LocationKey, u64>,
     scratch: Location,
+}
+
+/// A location as the intern map keys it: the usual one-line location held
+/// inline, so a lookup compares it without following a pointer to a heap
+/// `lines` vector (that cache miss dominated interning).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LocationKey {
+    OneLine { mapping: Option<u32>, address: u64, is_folded: bool, line: Line },
+    Other(Location),
+}
+
+impl LocationKey {
+    fn of(l: &Location) -> LocationKey {
+        match l.lines.as_slice() {
+            [line] => {
+                LocationKey::OneLine { mapping: l.mapping, address: l.address, is_folded: l.is_folded, line: *line }
+            }
+            _ => LocationKey::Other(l.clone()),
+        }
+    }
 }
 
 /// How one input profile's tables map into [`Symbols`].
@@ -44,7 +64,7 @@ impl Symbols {
         self.strings = t.strings.iter().enumerate().skip(1).map(|(i, s)| (s.clone(), i as StrId)).collect();
         self.functions = t.functions.iter().enumerate().map(|(i, f)| (*f, i as u32)).collect();
         self.mappings = t.mappings.iter().enumerate().map(|(i, m)| (m.clone(), i as u32)).collect();
-        self.locations = t.locations.iter().enumerate().map(|(i, l)| (l.clone(), i as u64)).collect();
+        self.locations = t.locations.iter().enumerate().map(|(i, l)| (LocationKey::of(l), i as u64)).collect();
     }
 
     /// Interns every table of `p`, returning where its strings and
@@ -111,25 +131,26 @@ impl Symbols {
     /// it only when it is new.
     fn map_locations(&mut self, p: &Profile, functions: &[u32], mappings: &[u32]) -> Vec<u64> {
         let mut ids = Vec::with_capacity(p.locations.len());
-        let mut key = std::mem::take(&mut self.scratch);
+        let mut loc = std::mem::take(&mut self.scratch);
         for l in &p.locations {
-            key.mapping = l.mapping.map(|m| mappings[m as usize]);
-            key.address = l.address;
-            key.is_folded = l.is_folded;
-            key.lines.clear();
-            key.lines.extend(l.lines.iter().map(|ln| Line { function: functions[ln.function as usize], ..*ln }));
+            loc.mapping = l.mapping.map(|m| mappings[m as usize]);
+            loc.address = l.address;
+            loc.is_folded = l.is_folded;
+            loc.lines.clear();
+            loc.lines.extend(l.lines.iter().map(|ln| Line { function: functions[ln.function as usize], ..*ln }));
+            let key = LocationKey::of(&loc);
             let id = match self.locations.get(&key) {
                 Some(&id) => id,
                 None => {
                     let id = self.locations.len() as u64;
-                    self.locations.insert(key.clone(), id);
-                    self.tables.locations.push(key.clone());
+                    self.locations.insert(key, id);
+                    self.tables.locations.push(loc.clone());
                     id
                 }
             };
             ids.push(id);
         }
-        self.scratch = key;
+        self.scratch = loc;
         ids
     }
 }

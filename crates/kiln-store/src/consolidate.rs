@@ -148,7 +148,7 @@ impl Store {
         let mut rest = Vec::new();
         for (service, g) in gathered {
             let p = g.into_partition(service);
-            out.partitions.push(encode_partition(&mut rest, out.len, &p));
+            out.partitions.push(encode_partition(&mut rest, out.len, &p, None));
         }
         out.write(&rest);
         let meta = pb::BlockMeta {

@@ -13,10 +13,12 @@
 //! when read and skipped without losing the rest of the object.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use prost::Message;
 
 use crate::codec;
+use crate::dict::EncodedSymbols;
 use crate::error::{Error, ErrorKind, Result};
 use crate::partition::Partition;
 use crate::pb;
@@ -42,6 +44,24 @@ pub struct BlockHeader {
 
 /// Encodes a block; returns its bytes and its footer.
 pub fn encode_block(header: &BlockHeader, partitions: &[Partition]) -> (Vec<u8>, pb::BlockMeta) {
+    encode_parts(header, partitions.iter().map(|p| (p, None)))
+}
+
+/// Encodes a segment: partitions whose symbols come already encoded from
+/// the head's dictionaries.
+pub(crate) fn encode_segment(
+    header: &BlockHeader,
+    parts: &[(Partition, Arc<EncodedSymbols>)],
+) -> (Vec<u8>, pb::BlockMeta) {
+    encode_parts(header, parts.iter().map(|(p, s)| (p, Some(s.compressed()))))
+}
+
+/// Partitions with, for each, its compressed symbol section if already
+/// encoded (else it is encoded from the partition's `db`).
+fn encode_parts<'a>(
+    header: &BlockHeader,
+    parts: impl Iterator<Item = (&'a Partition, Option<&'a [u8]>)>,
+) -> (Vec<u8>, pb::BlockMeta) {
     let mut out = MAGIC.to_vec();
     let mut meta = pb::BlockMeta {
         format_version: FORMAT_VERSION,
@@ -54,12 +74,12 @@ pub fn encode_block(header: &BlockHeader, partitions: &[Partition]) -> (Vec<u8>,
         partitions: Vec::new(),
         rollup_nanos: header.rollup_nanos,
     };
-    for p in partitions {
+    for (p, symbols) in parts {
         if let Some((min, max)) = p.time_range() {
             meta.min_time_nanos = meta.min_time_nanos.min(min);
             meta.max_time_nanos = meta.max_time_nanos.max(max);
         }
-        meta.partitions.push(encode_partition(&mut out, 0, p));
+        meta.partitions.push(encode_partition(&mut out, 0, p, symbols));
     }
     out.extend_from_slice(&footer_bytes(&meta));
     (out, meta)
@@ -76,13 +96,18 @@ pub fn footer_bytes(meta: &pb::BlockMeta) -> Vec<u8> {
 }
 
 /// Appends a partition's sections to `out`, which starts at object offset
-/// `base`; returns the partition's footer entry.
-pub fn encode_partition(out: &mut Vec<u8>, base: u64, p: &Partition) -> pb::PartitionMeta {
+/// `base`; returns the partition's footer entry. `symbols` is the symbol
+/// section already compressed, if it was; else it is encoded from `p.db`.
+pub fn encode_partition(out: &mut Vec<u8>, base: u64, p: &Partition, symbols: Option<&[u8]>) -> pb::PartitionMeta {
     let rows: Vec<pb::Samples> = p.rows.iter().map(|r| codec::samples_to_pb(&r.samples, &r.labels)).collect();
+    let symbols = match symbols {
+        Some(compressed) => write_compressed(out, base, compressed),
+        None => write_section(out, base, &codec::symbols_to_pb(&p.db)),
+    };
     pb::PartitionMeta {
         service: p.service.clone(),
         series: p.series.iter().map(series_to_pb).collect(),
-        symbols: Some(write_section(out, base, &codec::symbols_to_pb(&p.db))),
+        symbols: Some(symbols),
         index: Some(write_section(out, base, &codec::index_to_pb(&p.rows))),
         samples: Some(write_section(out, base, &pb::RowSamples { rows })),
         rollups: Some(write_section(out, base, &codec::rollups_to_pb(&p.rollups))),
@@ -101,15 +126,25 @@ fn series_to_pb(s: &crate::partition::SeriesInfo) -> pb::SeriesMeta {
     }
 }
 
-/// Appends one compressed section to `out` (at object offset `base`).
+/// Appends one message as a compressed section to `out` (at object offset
+/// `base`).
 pub fn write_section<M: Message>(out: &mut Vec<u8>, base: u64, msg: &M) -> pb::Section {
-    let compressed = zstd::bulk::compress(&msg.encode_to_vec(), ZSTD_LEVEL).expect("zstd compresses in memory");
+    write_compressed(out, base, &compress(&msg.encode_to_vec()))
+}
+
+/// The compression every section uses.
+pub fn compress(raw: &[u8]) -> Vec<u8> {
+    zstd::bulk::compress(raw, ZSTD_LEVEL).expect("zstd compresses in memory")
+}
+
+/// Appends an already compressed section.
+fn write_compressed(out: &mut Vec<u8>, base: u64, compressed: &[u8]) -> pb::Section {
     let section = pb::Section {
         offset: base + out.len() as u64,
         length: compressed.len() as u64,
-        crc32: crc32fast::hash(&compressed),
+        crc32: crc32fast::hash(compressed),
     };
-    out.extend_from_slice(&compressed);
+    out.extend_from_slice(compressed);
     section
 }
 

@@ -10,6 +10,7 @@ mod cache;
 mod catalog;
 mod codec;
 mod consolidate;
+mod dict;
 mod error;
 mod format;
 mod ingest;

@@ -10,8 +10,9 @@ use tokio::task::JoinHandle;
 
 use crate::cache::PartitionCache;
 use crate::catalog::Catalog;
+use crate::dict::EncodedSymbols;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::{encode_block, BlockHeader};
+use crate::format::{encode_block, encode_segment, BlockHeader};
 use crate::ingest::{Head, IngestProfile};
 use crate::merge::compute_rollups;
 use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
@@ -47,6 +48,11 @@ pub struct StoreConfig {
     pub retention_max_bytes: Option<u64>,
     /// Bound on the decoded-partition cache.
     pub cache_bytes: usize,
+    /// The head (rows accepted, not yet in a segment) is flushed early when
+    /// it holds about this many bytes, and ingestion waits while it holds
+    /// twice as many (a slow object store pushes back on clients instead of
+    /// growing memory).
+    pub head_max_bytes: usize,
     pub clock: Clock,
 }
 
@@ -63,6 +69,7 @@ impl Default for StoreConfig {
             retention_max_age: None,
             retention_max_bytes: None,
             cache_bytes: 64 << 20,
+            head_max_bytes: 32 << 20,
             clock: Arc::new(system_now),
         }
     }
@@ -77,6 +84,10 @@ pub(crate) struct Inner {
     pub config: StoreConfig,
     pub head: Mutex<Head>,
     pub flush_wanted: Notify,
+    /// Wakes the flusher before its interval is over: the head is full.
+    pub flush_early: Notify,
+    /// Notified after every flush.
+    pub flushed: Notify,
     pub catalog: RwLock<Catalog>,
     pub cache: PartitionCache,
     pub labels: LabelInterner,
@@ -116,6 +127,8 @@ impl Store {
             config,
             head: Mutex::new(Head::default()),
             flush_wanted: Notify::new(),
+            flush_early: Notify::new(),
+            flushed: Notify::new(),
             catalog: RwLock::new(catalog),
             maintenance: tokio::sync::Mutex::new(Vec::new()),
             corrupt: Mutex::new(corrupt),
@@ -144,24 +157,70 @@ impl Store {
         if *self.inner.shutdown.borrow() {
             return Err(Error::new(ErrorKind::Closed, "the store is shutting down"));
         }
-        let done = self.inner.head.lock().expect("head lock").add(tenant, profiles);
+        self.wait_for_head_room().await;
+        let (done, full) = {
+            let mut head = self.inner.head.lock().expect("head lock");
+            let done = head.add(tenant, profiles);
+            (done, head.bytes() >= self.inner.config.head_max_bytes)
+        };
         self.inner.flush_wanted.notify_one();
+        if full {
+            self.inner.flush_early.notify_one();
+        }
         done.await.map_err(|_| Error::new(ErrorKind::Closed, "the store stopped before the write was durable"))?
+    }
+
+    /// Waits while the head holds more than twice its bound.
+    async fn wait_for_head_room(&self) {
+        loop {
+            let flushed = self.inner.flushed.notified();
+            tokio::pin!(flushed);
+            flushed.as_mut().enable();
+            if self.inner.head.lock().expect("head lock").bytes() < 2 * self.inner.config.head_max_bytes {
+                return;
+            }
+            self.inner.flush_early.notify_one();
+            flushed.await;
+        }
     }
 
     /// Writes everything accepted so far as segments and acknowledges it.
     pub async fn flush(&self) {
         let batches = self.inner.head.lock().expect("head lock").take();
         for b in batches {
-            let result = self.write_block(&b.tenant, 0, Vec::new(), b.partitions, 0).await.map(|info| {
-                if let Some(info) = info {
-                    self.inner.catalog.write().expect("catalog lock").insert(info);
-                }
-            });
+            let result = self.write_segment(&b.tenant, b.partitions).await;
             for w in b.waiters {
                 let _ = w.send(result.clone());
             }
         }
+        self.inner.flushed.notify_waiters();
+    }
+
+    /// Writes a segment, if there is anything in it, and adds it to the
+    /// catalog.
+    async fn write_segment(&self, tenant: &str, parts: Vec<(Partition, Arc<EncodedSymbols>)>) -> Result<()> {
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let header = self.header(tenant, 0, Vec::new(), 0);
+        let (bytes, meta) = tokio::task::spawn_blocking(move || encode_segment(&header, &parts))
+            .await
+            .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a segment: {e}")))?;
+        let info = self.put_block(tenant, bytes, meta).await?;
+        self.inner.catalog.write().expect("catalog lock").insert(info);
+        Ok(())
+    }
+
+    fn header(&self, tenant: &str, level: u32, sources: Vec<String>, rollup_nanos: i64) -> BlockHeader {
+        BlockHeader { id: new_block_id(self.now()), tenant: tenant.to_owned(), level, sources, rollup_nanos }
+    }
+
+    /// Writes an encoded block; returns its catalog entry.
+    async fn put_block(&self, tenant: &str, bytes: Vec<u8>, meta: crate::pb::BlockMeta) -> Result<ObjectInfo> {
+        let path = block_path(tenant, &meta.id);
+        let size = bytes.len() as u64;
+        objects::put(self.inner.object_store.as_ref(), &path, bytes).await?;
+        Ok(ObjectInfo::new(path, size, meta, &self.inner.labels))
     }
 
     /// Encodes partitions as a block, writes it and adds it to the catalog.
@@ -176,15 +235,11 @@ impl Store {
         if partitions.is_empty() {
             return Ok(None);
         }
-        let header =
-            BlockHeader { id: new_block_id(self.now()), tenant: tenant.to_owned(), level, sources, rollup_nanos };
+        let header = self.header(tenant, level, sources, rollup_nanos);
         let (bytes, meta) = tokio::task::spawn_blocking(move || encode_block(&header, &partitions))
             .await
             .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a block: {e}")))?;
-        let path = block_path(tenant, &meta.id);
-        let size = bytes.len() as u64;
-        objects::put(self.inner.object_store.as_ref(), &path, bytes).await?;
-        Ok(Some(ObjectInfo::new(path, size, meta, &self.inner.labels)))
+        self.put_block(tenant, bytes, meta).await.map(Some)
     }
 
     /// Writes already-built partitions as one block of `level` and adds it
@@ -248,7 +303,11 @@ async fn flusher(store: Store) {
         }
         let since = last.elapsed();
         if since < interval {
-            tokio::time::sleep(interval - since).await;
+            tokio::select! {
+                _ = tokio::time::sleep(interval - since) => {}
+                _ = store.inner.flush_early.notified() => {}
+                _ = shutdown.changed() => return,
+            }
         }
         last = Instant::now();
         store.flush().await;

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use common::*;
 use kiln_model::Tree;
-use kiln_store::{AllSeries, LabelsEqual, Store, TimeRange};
+use std::time::Duration;
+
+use kiln_store::{AllSeries, LabelsEqual, Store, StoreConfig, TimeRange};
 
 const ALL_TIME: TimeRange = TimeRange { start: i64::MIN, end: i64::MAX };
 
@@ -55,6 +57,8 @@ suite!(
     consolidated_days_answer_like_raw_rows_and_survive_deletion,
     a_damaged_section_is_skipped_and_reported,
     a_damaged_footer_is_skipped_at_open_and_the_rest_stays,
+    a_full_head_is_written_before_the_segment_interval_ends,
+    segments_of_a_growing_service_each_read_back_whole,
 );
 
 async fn acknowledged_profiles_are_queryable(b: Backend) {
@@ -361,4 +365,50 @@ async fn a_damaged_footer_is_skipped_at_open_and_the_rest_stays(b: Backend) {
     let reopened = open(&b, &clock).await;
     assert_eq!(reopened.corrupt_objects().len(), 1);
     assert_eq!(reopened.stats("t1").profiles, 1);
+}
+
+async fn a_full_head_is_written_before_the_segment_interval_ends(b: Backend) {
+    let clock = TestClock::new(T0);
+    let config = StoreConfig { segment_interval: Duration::from_secs(60), head_max_bytes: 1, ..config(&clock) };
+    let store = Store::open(b.store.clone(), config).await.unwrap();
+    let stacks = [("main;work", 10)];
+    // The first write after a quiet spell goes out at once; the second
+    // would wait out the 60 s interval unless the full head cuts it short.
+    for id in 1..=2 {
+        let batch = [ingest_one(id, T0 + id as i64 * SEC, labels("api", &[]), profile(&stacks))];
+        tokio::time::timeout(Duration::from_secs(10), store.ingest("t1", &batch))
+            .await
+            .expect("a head over its bound flushes at once, not after the 60 s interval")
+            .unwrap();
+    }
+    let got = store.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap();
+    assert_eq!(got.total(), 20);
+    store.close().await;
+}
+
+/// The head keeps one symbol dictionary per service across segments: each
+/// segment must still read back alone, whatever the dictionary held before
+/// it and gained after it.
+async fn segments_of_a_growing_service_each_read_back_whole(b: Backend) {
+    let clock = TestClock::new(T0);
+    let store = open(&b, &clock).await;
+    let mut expected = Tree::new();
+    for i in 0..6i64 {
+        let leaf = format!("main;work;step{i}");
+        let stacks = [("main;work", 10 + i), (leaf.as_str(), 3), ("main;idle", 5)];
+        expected.merge(&tree(&stacks));
+        let p = ingest_one(i as u128, T0 + i * 10 * SEC, labels("api", &[]), profile(&stacks));
+        store.ingest("t1", &[p]).await.unwrap();
+    }
+    store.close().await;
+    let reopened = open(&b, &clock).await;
+    assert!(reopened.stats("t1").objects >= 6, "one segment per acknowledged write");
+    for i in 0..6i64 {
+        let one = TimeRange { start: T0 + i * 10 * SEC, end: T0 + i * 10 * SEC + SEC };
+        let leaf = format!("main;work;step{i}");
+        let got = folded(&reopened.merge_tree("t1", &AllSeries, one).await.unwrap());
+        assert_eq!(got.get(&leaf), Some(&3), "segment {i}: {got:?}");
+        assert_eq!(got.len(), 3, "segment {i} holds only its own stacks: {got:?}");
+    }
+    assert_eq!(folded(&reopened.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap()), folded(&expected));
 }
