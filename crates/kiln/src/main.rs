@@ -18,7 +18,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Profile a command (`-- CMD ARGS...`) or a running process (`--pid`) and write a flame graph report.
+    /// Profile a command (`-- CMD ARGS...`), a running process (`--pid`), an app pushing with a Pyroscope SDK
+    /// (`--push -- CMD`) or a pprof endpoint (`--url`), and write flame graph reports.
     Adhoc(adhoc_cmd::AdhocArgs),
     /// Convert a profile between formats (input format detected from content).
     Convert(convert_cmd::ConvertArgs),
