@@ -20,6 +20,8 @@ const VARIANTS: usize = 8;
 const SAMPLES: usize = 100;
 
 fn main() {
+    // As `kiln`'s main does, before any thread starts.
+    kiln_store::limit_malloc_arenas();
     let seconds: u64 = std::env::var("KILN_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(90);
     let mut rng = Rng::new(5);
     let pools: Vec<Vec<Arc<kiln_model::Profile>>> = (0..SERVICES)

@@ -10,6 +10,8 @@ use crate::objects::ObjectInfo;
 pub struct Catalog {
     /// tenant -> block id -> object
     tenants: BTreeMap<String, BTreeMap<String, ObjectInfo>>,
+    /// Level-0 objects (segments not yet compacted), all tenants.
+    segments: usize,
 }
 
 impl Catalog {
@@ -26,13 +28,22 @@ impl Catalog {
     }
 
     pub fn insert(&mut self, o: ObjectInfo) {
-        self.tenants.entry(o.meta.tenant.clone()).or_default().insert(o.meta.id.clone(), o);
+        let is_segment = o.meta.level == 0;
+        let replaced = self.tenants.entry(o.meta.tenant.clone()).or_default().insert(o.meta.id.clone(), o);
+        self.segments += usize::from(is_segment);
+        self.segments -= replaced.map_or(0, |r| usize::from(r.meta.level == 0));
+    }
+
+    /// How many segments wait for compaction.
+    pub fn segments(&self) -> usize {
+        self.segments
     }
 
     /// Removes objects by id; returns those that were present.
     pub fn remove(&mut self, tenant: &str, ids: &[String]) -> Vec<ObjectInfo> {
         let Some(t) = self.tenants.get_mut(tenant) else { return Vec::new() };
-        let removed = ids.iter().filter_map(|id| t.remove(id)).collect();
+        let removed: Vec<ObjectInfo> = ids.iter().filter_map(|id| t.remove(id)).collect();
+        self.segments -= removed.iter().filter(|o| o.meta.level == 0).count();
         if t.is_empty() {
             self.tenants.remove(tenant);
         }

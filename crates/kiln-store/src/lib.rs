@@ -16,6 +16,7 @@ mod format;
 mod ingest;
 mod labels;
 mod maintain;
+mod memory;
 mod merge;
 mod objects;
 mod partition;
@@ -36,6 +37,7 @@ pub use ingest::{IngestProfile, IngestSeries, SAMPLE_LABELS_KEPT};
 pub use labels::{
     normalize as normalize_labels, AllSeries, Labels, LabelsEqual, SeriesFilter, SERVICE_NAME, UNKNOWN_SERVICE,
 };
+pub use memory::limit_malloc_arenas;
 pub use partition::{Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
 pub use read::{Stats, TimeRange};
 pub use store::{Clock, Store, StoreConfig};

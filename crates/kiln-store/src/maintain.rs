@@ -91,14 +91,18 @@ impl Store {
         let budget = self.inner.config.compaction_max_samples;
         for (start, group) in by_window {
             let closed = now > start + window + grace;
-            // A closed window ends as level-2 blocks with rollups; an open one
-            // only has its segments merged.
+            // A closed window ends as level-2 blocks with rollups; in an open
+            // one, new segments are merged with the level-1 blocks still
+            // under half the budget, so level-1 blocks grow instead of
+            // piling up one per round.
             let (level, todo): (u32, Vec<ObjectInfo>) = if closed {
                 (LEVEL_CLOSED, group.into_iter().filter(|o| o.meta.level < LEVEL_CLOSED).collect())
             } else {
-                (LEVEL_MERGED, group.into_iter().filter(|o| o.meta.level == 0).collect())
+                let small = |o: &ObjectInfo| o.meta.level == LEVEL_MERGED && samples(o) < budget / 2;
+                (LEVEL_MERGED, group.into_iter().filter(|o| o.meta.level == 0 || small(o)).collect())
             };
-            if todo.is_empty() || (!closed && todo.len() < 2) {
+            let new_segments = todo.iter().filter(|o| o.meta.level == 0).count();
+            if todo.is_empty() || (!closed && (todo.len() < 2 || new_segments == 0)) {
                 continue;
             }
             for chunk in chunks(todo, budget) {

@@ -53,6 +53,11 @@ pub struct StoreConfig {
     /// twice as many (a slow object store pushes back on clients instead of
     /// growing memory).
     pub head_max_bytes: usize,
+    /// With background maintenance on: maintenance runs early once this
+    /// many segments wait for compaction, and ingestion waits while twice
+    /// as many do, so an ingest rate compaction cannot follow slows
+    /// clients down instead of growing the catalog without bound.
+    pub max_pending_segments: usize,
     pub clock: Clock,
 }
 
@@ -70,6 +75,7 @@ impl Default for StoreConfig {
             retention_max_bytes: None,
             cache_bytes: 64 << 20,
             head_max_bytes: 32 << 20,
+            max_pending_segments: 200,
             clock: Arc::new(system_now),
         }
     }
@@ -88,6 +94,10 @@ pub(crate) struct Inner {
     pub flush_early: Notify,
     /// Notified after every flush.
     pub flushed: Notify,
+    /// Wakes the maintainer before its interval is over.
+    pub maintain_early: Notify,
+    /// Notified after every maintenance round.
+    pub maintained: Notify,
     pub catalog: RwLock<Catalog>,
     pub cache: PartitionCache,
     pub labels: LabelInterner,
@@ -129,6 +139,8 @@ impl Store {
             flush_wanted: Notify::new(),
             flush_early: Notify::new(),
             flushed: Notify::new(),
+            maintain_early: Notify::new(),
+            maintained: Notify::new(),
             catalog: RwLock::new(catalog),
             maintenance: tokio::sync::Mutex::new(Vec::new()),
             corrupt: Mutex::new(corrupt),
@@ -157,6 +169,7 @@ impl Store {
         if *self.inner.shutdown.borrow() {
             return Err(Error::new(ErrorKind::Closed, "the store is shutting down"));
         }
+        self.wait_for_compaction().await;
         self.wait_for_head_room().await;
         let (done, full) = {
             let mut head = self.inner.head.lock().expect("head lock");
@@ -168,6 +181,28 @@ impl Store {
             self.inner.flush_early.notify_one();
         }
         done.await.map_err(|_| Error::new(ErrorKind::Closed, "the store stopped before the write was durable"))?
+    }
+
+    /// Wakes maintenance when segments pile up, and waits while more than
+    /// twice `max_pending_segments` wait for it.
+    async fn wait_for_compaction(&self) {
+        if self.inner.config.maintenance_interval.is_none() {
+            return;
+        }
+        let max = self.inner.config.max_pending_segments;
+        loop {
+            let maintained = self.inner.maintained.notified();
+            tokio::pin!(maintained);
+            maintained.as_mut().enable();
+            let pending = self.inner.catalog.read().expect("catalog lock").segments();
+            if pending >= max {
+                self.inner.maintain_early.notify_one();
+            }
+            if pending < 2 * max {
+                return;
+            }
+            maintained.await;
+        }
     }
 
     /// Waits while the head holds more than twice its bound.
@@ -314,16 +349,18 @@ async fn flusher(store: Store) {
     }
 }
 
-/// Compaction and retention on a timer.
+/// Compaction and retention on a timer, or early when segments pile up.
 async fn maintainer(store: Store, every: Duration) {
     let mut shutdown = store.inner.shutdown.subscribe();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
+            _ = store.inner.maintain_early.notified() => {}
             _ = shutdown.changed() => return,
         }
         if let Err(e) = store.maintain().await {
             tracing::warn!("maintenance failed: {e}");
         }
+        store.inner.maintained.notify_waiters();
     }
 }

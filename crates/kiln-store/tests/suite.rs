@@ -59,6 +59,7 @@ suite!(
     a_damaged_footer_is_skipped_at_open_and_the_rest_stays,
     a_full_head_is_written_before_the_segment_interval_ends,
     segments_of_a_growing_service_each_read_back_whole,
+    segments_piling_up_wake_compaction_and_hold_ingestion_back,
 );
 
 async fn acknowledged_profiles_are_queryable(b: Backend) {
@@ -411,4 +412,26 @@ async fn segments_of_a_growing_service_each_read_back_whole(b: Backend) {
         assert_eq!(got.len(), 3, "segment {i} holds only its own stacks: {got:?}");
     }
     assert_eq!(folded(&reopened.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap()), folded(&expected));
+}
+
+async fn segments_piling_up_wake_compaction_and_hold_ingestion_back(b: Backend) {
+    let clock = TestClock::new(T0);
+    let config = StoreConfig {
+        maintenance_interval: Some(Duration::from_secs(3600)),
+        max_pending_segments: 3,
+        ..config(&clock)
+    };
+    let store = Store::open(b.store.clone(), config).await.unwrap();
+    let stacks = [("main;work", 10)];
+    for id in 0..30u128 {
+        let batch = [ingest_one(id, T0 + id as i64 * SEC, labels("api", &[]), profile(&stacks))];
+        tokio::time::timeout(Duration::from_secs(20), store.ingest("t1", &batch))
+            .await
+            .expect("maintenance woken early, not after its hour")
+            .unwrap();
+        let objects = store.stats("t1").objects;
+        assert!(objects <= 8, "after write {id}: {objects} objects; segments must not pile up past twice the bound");
+    }
+    assert_eq!(store.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap().total(), 300);
+    store.close().await;
 }
