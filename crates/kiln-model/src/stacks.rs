@@ -20,9 +20,12 @@ pub struct StackTable {
     index: FxHashMap<(u32, u64), u32>,
     /// A 64-bit hash of each stack's whole path from the root, so a
     /// repeated stack is found with one lookup in `whole` and checked in
-    /// O(1) (its leaf, and its parent's path hash) instead of frame by frame.
+    /// O(1) instead of frame by frame.
     path: Vec<u64>,
-    whole: FxHashMap<u64, u32>,
+    /// Path hash -> the stack, with its leaf location and its parent's path
+    /// hash to check it against: all in the one entry, so a repeated stack
+    /// costs one cache miss.
+    whole: FxHashMap<u64, WholeStack>,
 }
 
 impl Default for StackTable {
@@ -35,6 +38,13 @@ impl Default for StackTable {
             whole: FxHashMap::default(),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct WholeStack {
+    id: u32,
+    leaf: u64,
+    parent_path: u64,
 }
 
 /// Path hash of the empty stack.
@@ -93,14 +103,13 @@ impl StackTable {
             prefix = h;
             h = path_step(h, loc);
         }
-        if let Some(&id) = self.whole.get(&h) {
-            let i = id as usize;
-            if self.location[i] == leaf && self.path[self.parent[i] as usize] == prefix {
-                return id;
+        if let Some(w) = self.whole.get(&h) {
+            if w.leaf == leaf && w.parent_path == prefix {
+                return w.id;
             }
         }
         let id = self.intern_leaf_first(leaf_first.iter().copied());
-        self.whole.insert(h, id);
+        self.whole.insert(h, WholeStack { id, leaf, parent_path: prefix });
         id
     }
 

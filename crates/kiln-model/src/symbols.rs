@@ -18,22 +18,31 @@ pub struct Symbols {
     scratch: Location,
 }
 
-/// A location as the intern map keys it: the usual one-line location held
-/// inline, so a lookup compares it without following a pointer to a heap
-/// `lines` vector (that cache miss dominated interning).
+/// A location as the intern map keys it: with up to [`INLINE_LINES`] lines
+/// held inline, so a lookup compares it without following a pointer to a
+/// heap `lines` vector (that cache miss dominated interning).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum LocationKey {
-    OneLine { mapping: Option<u32>, address: u64, is_folded: bool, line: Line },
+    Inline { mapping: Option<u32>, address: u64, is_folded: bool, n: u8, lines: [Line; INLINE_LINES] },
     Other(Location),
 }
 
+/// Lines of a location kept inline in its key: a frame and its inlined callers.
+const INLINE_LINES: usize = 3;
+
 impl LocationKey {
     fn of(l: &Location) -> LocationKey {
-        match l.lines.as_slice() {
-            [line] => {
-                LocationKey::OneLine { mapping: l.mapping, address: l.address, is_folded: l.is_folded, line: *line }
-            }
-            _ => LocationKey::Other(l.clone()),
+        if l.lines.len() > INLINE_LINES {
+            return LocationKey::Other(l.clone());
+        }
+        let mut lines = [Line::default(); INLINE_LINES];
+        lines[..l.lines.len()].copy_from_slice(&l.lines);
+        LocationKey::Inline {
+            mapping: l.mapping,
+            address: l.address,
+            is_folded: l.is_folded,
+            n: l.lines.len() as u8,
+            lines,
         }
     }
 }
