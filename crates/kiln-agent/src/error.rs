@@ -17,6 +17,19 @@ pub enum Error {
     /// The sampler's reader thread panicked.
     #[error("the sampler's reader thread panicked")]
     ReaderPanicked,
+    /// The Python spy found no CPython interpreter it can read in the target.
+    #[error("pid {pid} is not a Python process: {reason}")]
+    NotPython { pid: u32, reason: String },
+    /// The Python spy may not read the target's memory.
+    #[error(
+        "no permission to read the memory of pid {pid} (run kiln as the target's user or root, \
+         or set kernel.yama.ptrace_scope to 0): {message}"
+    )]
+    PythonPermission { pid: u32, message: String },
+    /// The Ruby spy never read a Ruby stack: the target is not a Ruby (MRI)
+    /// process, or runs a Ruby version rbspy does not know.
+    #[error("the Ruby spy could not read Ruby stacks from pid {pid} (is it a Ruby process?): {message}")]
+    RubySpy { pid: u32, message: String },
 }
 
 impl Error {

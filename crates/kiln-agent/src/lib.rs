@@ -5,9 +5,12 @@
 //! registers and stack, unwinds them with the binaries' `.eh_frame` (frame
 //! pointers as a fallback) in a reader thread, and symbolizes the unique
 //! addresses once at [`NativeSampler::stop`] with DWARF (inlined frames) or
-//! symbol tables, demangled. [`spawn_paused`] starts a command stopped after
-//! `exec` so nothing it does escapes the sampler; [`run_session`] runs a
-//! whole `kiln adhoc` session around them.
+//! symbol tables, demangled. The Python spy ([`PythonSampler`], the py-spy
+//! crate) and the Ruby spy ([`RubySampler`], the rbspy crate) read the
+//! interpreters' own stacks; [`Spy`] picks one for a command or process.
+//! [`spawn_paused`] starts a command stopped after `exec` so nothing it does
+//! escapes the sampler; [`run_session`] runs a whole `kiln adhoc` session
+//! around them, forwarding signals ([`SignalForwarding`]).
 
 mod collector;
 mod elf_object;
@@ -18,14 +21,22 @@ mod objects;
 mod perf_event;
 mod process;
 mod profile_out;
+mod python_spy;
 mod reader;
 mod records;
 mod ring;
+mod ruby_spy;
 mod sampler;
 mod session;
+mod signals;
+mod spy;
 mod symbolize;
 
 pub use error::{Error, Result};
 pub use launch::{spawn_paused, PausedChild};
+pub use python_spy::PythonSampler;
+pub use ruby_spy::RubySampler;
 pub use sampler::{NativeSampler, SamplerStats, Target};
 pub use session::{run_session, SessionOptions, SessionOutcome, SessionTarget};
+pub use signals::{shell_exit_code, stop_requested, SignalForwarding};
+pub use spy::Spy;

@@ -74,12 +74,21 @@ impl NativeSampler {
 
     /// Stops sampling, drains what is left and returns the symbolized
     /// profile. Works whether or not the target is still alive.
-    pub fn stop(mut self) -> Result<Profile> {
+    pub fn stop(self) -> Result<Profile> {
+        Ok(self.stop_with_stats()?.0)
+    }
+
+    /// Like [`NativeSampler::stop`], also returning the final counts: unlike
+    /// [`NativeSampler::stats`] called before stopping, they include the
+    /// samples of the last drain (up to 100 ms of samples per CPU).
+    pub fn stop_with_stats(mut self) -> Result<(Profile, SamplerStats)> {
         let collected = self.join()?;
+        let stats = self.stats();
         let period = 1_000_000_000 / i64::from(self.rate_hz);
         let duration = self.started.elapsed().map(|d| d.as_nanos() as i64).unwrap_or(0);
         let start = self.started.duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0);
-        Ok(build_profile(&collected, period, Span { start_nanos: start, duration_nanos: duration }))
+        let span = Span { start_nanos: start, duration_nanos: duration };
+        Ok((build_profile(&collected, period, span), stats))
     }
 
     fn join(&mut self) -> Result<Collected> {

@@ -1,18 +1,18 @@
 //! A whole profiling session, as `kiln adhoc` runs it: start a command paused
-//! (or attach to a running process), sample it with the native spy, forward
+//! (or attach to a running process), sample it with the chosen spy, forward
 //! SIGINT/SIGTERM, report progress, and return the profile with the child's
 //! exit code.
 
-use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, ExitStatus};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use kiln_model::Profile;
 
 use crate::error::{Error, Result};
 use crate::launch::spawn_paused;
-use crate::sampler::{NativeSampler, SamplerStats, Target};
+use crate::sampler::{SamplerStats, Target};
+use crate::signals::{shell_exit_code, stop_requested, SignalForwarding};
+use crate::spy::{Running, Spy};
 
 /// How often the session checks the child and may report progress.
 const TICK: Duration = Duration::from_millis(50);
@@ -28,6 +28,8 @@ pub enum SessionTarget {
 /// How a session samples.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionOptions {
+    /// The spy that samples.
+    pub spy: Spy,
     /// Samples per second of CPU time of each thread.
     pub sample_rate_hz: u32,
     /// Stop sampling after this long (the command, if any, still runs to its end).
@@ -68,7 +70,7 @@ fn run_exec(
     mut progress: impl FnMut(SamplerStats, Duration),
 ) -> Result<SessionOutcome> {
     let paused = spawn_paused(&mut command).map_err(|source| Error::Io { what: "starting the command", source })?;
-    let sampler = NativeSampler::start(Target::PidTree(paused.id()), options.sample_rate_hz)?;
+    let sampler = Running::start(options.spy, Target::PidTree(paused.id()), options.sample_rate_hz)?;
     let _signals = SignalForwarding::install(paused.id() as i32);
     let mut child = paused.resume().map_err(|source| Error::Io { what: "resuming the command", source })?;
     let started = Instant::now();
@@ -94,7 +96,7 @@ fn run_exec(
         (None, Some(s)) => finish(s, started)?,
         (None, None) => return Err(Error::ReaderPanicked),
     };
-    Ok(SessionOutcome { profile, exit_code: Some(exit_code(status)), stats, elapsed })
+    Ok(SessionOutcome { profile, exit_code: Some(shell_exit_code(status)), stats, elapsed })
 }
 
 fn run_attach(
@@ -102,11 +104,11 @@ fn run_attach(
     options: SessionOptions,
     mut progress: impl FnMut(SamplerStats, Duration),
 ) -> Result<SessionOutcome> {
-    let sampler = NativeSampler::start(Target::PidTree(pid), options.sample_rate_hz)?;
+    let sampler = Running::start(options.spy, Target::PidTree(pid), options.sample_rate_hz)?;
     let _signals = SignalForwarding::install(0);
     let started = Instant::now();
     let mut ticker = Ticker::new(options.progress_every);
-    while alive(pid) && !STOP.load(Ordering::SeqCst) && options.duration.is_none_or(|d| started.elapsed() < d) {
+    while alive(pid) && !stop_requested() && options.duration.is_none_or(|d| started.elapsed() < d) {
         ticker.tick(|| progress(sampler.stats(), started.elapsed()));
         std::thread::sleep(TICK);
     }
@@ -114,19 +116,14 @@ fn run_attach(
     Ok(SessionOutcome { profile, exit_code: None, stats, elapsed })
 }
 
-fn finish(sampler: NativeSampler, started: Instant) -> Result<(Profile, SamplerStats, Duration)> {
-    let stats = sampler.stats();
+fn finish(sampler: Running, started: Instant) -> Result<(Profile, SamplerStats, Duration)> {
     let elapsed = started.elapsed();
-    Ok((sampler.stop()?, stats, elapsed))
+    let (profile, stats) = sampler.stop()?;
+    Ok((profile, stats, elapsed))
 }
 
 fn try_wait(child: &mut Child) -> Result<Option<ExitStatus>> {
     child.try_wait().map_err(|source| Error::Io { what: "waiting for the command", source })
-}
-
-/// The shell's view of an exit status: the code, or 128 + the signal.
-fn exit_code(status: ExitStatus) -> i32 {
-    status.code().or_else(|| status.signal().map(|s| 128 + s)).unwrap_or(1)
 }
 
 /// Whether `pid` still exists (a zombie counts until it is reaped).
@@ -152,67 +149,5 @@ impl Ticker {
             self.last = Some(Instant::now());
             f();
         }
-    }
-}
-
-/// The child SIGINT/SIGTERM go to; 0 means "stop the session" instead.
-static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
-/// Set when SIGINT/SIGTERM arrive with no child to forward them to.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// Forwards a signal sent to kiln (by `kill`) to the child. A signal the
-/// terminal sent (Ctrl-C, `si_code == SI_KERNEL`) already reached the child,
-/// which shares kiln's process group, so it is not sent twice.
-extern "C" fn on_signal(signal: libc::c_int, info: *mut libc::siginfo_t, _context: *mut libc::c_void) {
-    let pid = FORWARD_TO.load(Ordering::SeqCst);
-    if pid <= 0 {
-        STOP.store(true, Ordering::SeqCst);
-        return;
-    }
-    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
-    let from_terminal = !info.is_null() && unsafe { (*info).si_code } == libc::SI_KERNEL;
-    if !from_terminal {
-        // SAFETY: kill is async-signal-safe.
-        unsafe { libc::kill(pid, signal) };
-    }
-}
-
-/// SIGINT and SIGTERM handlers for the session's lifetime; the previous
-/// handlers come back on drop.
-struct SignalForwarding {
-    previous: [(libc::c_int, libc::sigaction); 2],
-}
-
-impl SignalForwarding {
-    fn install(child: i32) -> SignalForwarding {
-        FORWARD_TO.store(child, Ordering::SeqCst);
-        STOP.store(false, Ordering::SeqCst);
-        let previous = [libc::SIGINT, libc::SIGTERM].map(|signal| (signal, set_handler(signal)));
-        SignalForwarding { previous }
-    }
-}
-
-impl Drop for SignalForwarding {
-    fn drop(&mut self) {
-        for (signal, old) in &self.previous {
-            // SAFETY: restoring the disposition saved by `set_handler`.
-            unsafe { libc::sigaction(*signal, old, std::ptr::null_mut()) };
-        }
-        FORWARD_TO.store(0, Ordering::SeqCst);
-    }
-}
-
-fn set_handler(signal: libc::c_int) -> libc::sigaction {
-    // SAFETY: a zeroed sigaction is valid; the handler only does
-    // async-signal-safe work (an atomic load/store and kill).
-    unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        let handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) = on_signal;
-        action.sa_sigaction = handler as usize;
-        action.sa_flags = libc::SA_RESTART | libc::SA_SIGINFO;
-        libc::sigemptyset(&mut action.sa_mask);
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signal, &action, &mut old);
-        old
     }
 }

@@ -26,7 +26,8 @@ use clap::{Args, ValueEnum};
 
 #[derive(Args)]
 pub struct AdhocArgs {
-    /// Which spy samples the program (auto picks native; python and ruby spies are not built yet).
+    /// Which spy samples the program: auto picks python for python*, ruby for ruby/bundle/rails/rake
+    /// (or by the interpreter a --pid process runs), else native.
     #[arg(long, value_enum, default_value = "auto")]
     spy: Spy,
     /// Samples per second of CPU time (exec and --pid; SDKs and pprof endpoints pick their own rate).
@@ -69,6 +70,8 @@ pub struct AdhocArgs {
 enum Spy {
     Auto,
     Native,
+    Python,
+    Ruby,
 }
 
 fn parse_tag(s: &str) -> Result<(String, String), String> {

@@ -32,6 +32,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    kiln_store::limit_malloc_arenas();
     match Cli::parse().command {
         Command::Adhoc(args) => std::process::exit(adhoc_cmd::run(args)?),
         Command::Convert(args) => convert_cmd::run(args),

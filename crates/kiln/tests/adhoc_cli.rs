@@ -210,3 +210,47 @@ fn go_example_shows_slow_standing_out_over_fast() {
     let through_main = share(&stacks, |f| f.windows(2).any(|w| w == ["main.main", "main.slow"]));
     assert!(through_main > 40.0, "slow is called from main.main: {stacks:?}");
 }
+
+/// A script of the spies' own tests in kiln-agent: one copy for both crates.
+fn spy_program(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../kiln-agent/tests/programs").join(name)
+}
+
+/// hot's share of hot + cold in stacks through `caller;hot` / `caller;cold`.
+fn hot_of_hot_and_cold(stacks: &BTreeMap<String, i64>, caller: &str) -> f64 {
+    let hot = share(stacks, |f| has_run(f, &[caller, "hot"]));
+    let cold = share(stacks, |f| has_run(f, &[caller, "cold"]));
+    assert!(hot + cold > 50.0, "most samples are in hot or cold: {stacks:?}");
+    100.0 * hot / (hot + cold)
+}
+
+#[test]
+fn python_script_is_sampled_by_the_python_spy_with_its_measured_hot_share() {
+    let dir = temp_dir();
+    let mut c = adhoc(&dir);
+    c.args(["--format", "folded", "--", "python3"]).arg(spy_program("hot_cold.py")).arg("2");
+    let out = run(c);
+    assert!(out.status.success(), "python3 must be installed");
+    let measured: f64 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("hot_share="))
+        .and_then(|v| v.parse().ok())
+        .expect("the script prints hot_share=");
+    let stacks = folded(&dir);
+    assert!(stacks.keys().any(|s| s.starts_with("<module>;main;hot")), "Python frames from <module>: {stacks:?}");
+    let observed = hot_of_hot_and_cold(&stacks, "main");
+    assert!((observed - 100.0 * measured).abs() <= 8.0, "hot: observed {observed:.1}% measured {measured:.3}");
+}
+
+#[test]
+fn ruby_script_is_sampled_by_the_ruby_spy_with_hot_near_its_80_percent() {
+    let dir = temp_dir();
+    let mut c = adhoc(&dir);
+    c.args(["--format", "folded", "--", "ruby"]).arg(spy_program("hot_cold.rb")).arg("2");
+    let out = run(c);
+    assert!(out.status.success(), "Debian's ruby must be installed (apt-get install ruby)");
+    let stacks = folded(&dir);
+    assert!(stacks.keys().any(|s| s.starts_with("<main>")), "Ruby frames from <main>: {stacks:?}");
+    let observed = hot_of_hot_and_cold(&stacks, "block in work");
+    assert!((observed - 80.0).abs() <= 8.0, "hot: observed {observed:.1}% of hot + cold, expected 80%");
+}

@@ -6,15 +6,16 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::bail;
-use kiln_agent::{run_session, SessionOptions, SessionTarget};
+use kiln_agent::{self as agent, run_session, SessionOptions, SessionTarget};
 
 use super::output::{self, Report};
 use super::{command_line, command_name, sanitize, AdhocArgs, Spy};
 
 /// Samples the target and writes its report; returns the child's exit code.
 pub fn run(args: &AdhocArgs) -> anyhow::Result<i32> {
-    let (target, app) = target_and_app(args)?;
+    let (target, app, spy) = target_and_app(args)?;
     let options = SessionOptions {
+        spy,
         sample_rate_hz: args.sample_rate,
         duration: args.duration,
         progress_every: Duration::from_millis(250),
@@ -35,26 +36,31 @@ pub fn run(args: &AdhocArgs) -> anyhow::Result<i32> {
     Ok(outcome.exit_code.unwrap_or(0))
 }
 
-/// The session target and the application name.
-fn target_and_app(args: &AdhocArgs) -> anyhow::Result<(SessionTarget, String)> {
+/// The session target, the application name and the spy.
+fn target_and_app(args: &AdhocArgs) -> anyhow::Result<(SessionTarget, String, agent::Spy)> {
     if let Some(pid) = args.pid {
         let app = args.application_name.clone().unwrap_or_else(|| process_name(pid));
-        return Ok((SessionTarget::Attach(pid), sanitize(&app)));
+        let spy = chosen(args.spy).unwrap_or_else(|| agent::Spy::for_process(pid));
+        return Ok((SessionTarget::Attach(pid), sanitize(&app), spy));
     }
     let Some((program, rest)) = args.command.split_first() else {
         bail!("nothing to profile: give a command after `--`, --pid PID, --push -- CMD or --url URL");
     };
     let base = command_name(args).unwrap_or_default();
-    if matches!(args.spy, Spy::Auto) && is_interpreter(&base) {
-        eprintln!("kiln: {base} is profiled with the native spy; interpreter frames will not be shown");
-    }
+    let spy = chosen(args.spy).unwrap_or_else(|| agent::Spy::for_program(&base));
     let mut command = Command::new(program);
     command.args(rest);
-    Ok((SessionTarget::Exec(command), sanitize(args.application_name.as_deref().unwrap_or(&base))))
+    Ok((SessionTarget::Exec(command), sanitize(args.application_name.as_deref().unwrap_or(&base)), spy))
 }
 
-fn is_interpreter(name: &str) -> bool {
-    name.starts_with("python") || ["ruby", "bundle", "rails", "rake"].contains(&name)
+/// The spy `--spy` names; `None` for auto.
+fn chosen(spy: Spy) -> Option<agent::Spy> {
+    match spy {
+        Spy::Auto => None,
+        Spy::Native => Some(agent::Spy::Native),
+        Spy::Python => Some(agent::Spy::Python),
+        Spy::Ruby => Some(agent::Spy::Ruby),
+    }
 }
 
 fn process_name(pid: u32) -> String {

@@ -1,0 +1,114 @@
+//! Turns each thread's CPU time into samples, so a tick records a thread
+//! only for CPU it really used: a thread that ran a whole period since the
+//! last tick earns one sample, a sleeping one none, one that could not run
+//! (waiting for a core on a busy machine, though "runnable") none either.
+//! Fractions carry over to later ticks, and the periods of ticks the spy
+//! missed are paid at the next one: samples = rate x CPU time.
+
+use rustc_hash::FxHashMap;
+
+/// One thread's CPU time at the last tick, and what it has not been paid yet.
+struct Account {
+    last_ns: u64,
+    credit_ns: u64,
+    tick: u64,
+}
+
+/// The CPU accounts of one process's threads.
+pub struct CpuCredit {
+    period_ns: u64,
+    tick: u64,
+    threads: FxHashMap<u64, Account>,
+}
+
+impl CpuCredit {
+    /// Accounts paying one sample per `period_ns` of CPU time.
+    pub fn new(period_ns: u64) -> CpuCredit {
+        CpuCredit { period_ns: period_ns.max(1), tick: 0, threads: FxHashMap::default() }
+    }
+
+    /// Starts a tick: threads not looked at since the last one are forgotten.
+    pub fn begin_tick(&mut self) {
+        let previous = self.tick;
+        self.threads.retain(|_, a| a.tick == previous);
+        self.tick += 1;
+    }
+
+    /// The samples thread `tid` of `pid` earned since the last tick (none the
+    /// first time it is seen, or when its CPU time cannot be read).
+    pub fn due(&mut self, pid: u32, tid: u64) -> u64 {
+        let Some(now_ns) = thread_cpu_ns(pid, tid) else {
+            return 0;
+        };
+        self.pay(tid, now_ns)
+    }
+
+    fn pay(&mut self, tid: u64, now_ns: u64) -> u64 {
+        let tick = self.tick;
+        let account = self.threads.entry(tid).or_insert(Account { last_ns: now_ns, credit_ns: 0, tick });
+        account.credit_ns += now_ns.saturating_sub(account.last_ns);
+        account.last_ns = now_ns;
+        account.tick = tick;
+        let samples = account.credit_ns / self.period_ns;
+        account.credit_ns %= self.period_ns;
+        samples
+    }
+}
+
+/// The thread's CPU time: the scheduler's nanoseconds (`schedstat`), else
+/// user + system clock ticks from `stat`.
+fn thread_cpu_ns(pid: u32, tid: u64) -> Option<u64> {
+    if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/schedstat")) {
+        return text.split_ascii_whitespace().next()?.parse().ok();
+    }
+    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    let fields: Vec<&str> = text[text.rfind(')')? + 1..].split_ascii_whitespace().collect();
+    // utime and stime are fields 14 and 15 of proc(5); fields[0] is field 3.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok().filter(|&hz| hz > 0)?;
+    Some(ticks * 1_000_000_000 / hz)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_is_paid_in_periods_with_fractions_carried_and_idle_threads_unpaid() {
+        let mut credit = CpuCredit::new(10);
+        credit.begin_tick();
+        assert_eq!(credit.pay(1, 100), 0, "first sight sets the baseline");
+        assert_eq!(credit.pay(2, 500), 0);
+        credit.begin_tick();
+        assert_eq!(credit.pay(1, 115), 1);
+        assert_eq!(credit.pay(2, 500), 0, "no CPU used, no sample");
+        credit.begin_tick();
+        assert_eq!(credit.pay(1, 120), 1, "5 carried + 5 new");
+        assert_eq!(credit.pay(2, 530), 3, "a missed tick is paid later");
+    }
+
+    #[test]
+    fn threads_gone_for_a_tick_start_over() {
+        let mut credit = CpuCredit::new(10);
+        credit.begin_tick();
+        credit.pay(1, 0);
+        credit.begin_tick();
+        credit.begin_tick();
+        assert_eq!(credit.pay(1, 1000), 0);
+    }
+
+    #[test]
+    fn our_own_cpu_time_is_readable_and_grows() {
+        let me = std::process::id();
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() } as u64;
+        let before = thread_cpu_ns(me, tid).expect("this thread's cpu");
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = x.wrapping_add(std::hint::black_box(i));
+        }
+        assert!(x > 0);
+        assert!(thread_cpu_ns(me, tid).expect("again") > before);
+    }
+}
