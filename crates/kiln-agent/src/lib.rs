@@ -13,6 +13,7 @@
 //! around them, forwarding signals ([`SignalForwarding`]).
 
 mod collector;
+mod cpu_credit;
 mod elf_object;
 mod error;
 mod events;

@@ -7,7 +7,6 @@
 //! `py-spy record` leaves them out, and samples = rate x CPU time even on a
 //! busy machine, where "runnable" is not "running".
 
-mod cpu_credit;
 mod process_spy;
 mod procfs;
 mod schedule;

@@ -26,10 +26,13 @@ const MAX_RATE_HZ: u32 = 1_000;
 /// A running Ruby sampler; [`RubySampler::stop`] returns the profile.
 ///
 /// It samples the Ruby thread that holds the interpreter lock whenever the
-/// process is on a CPU, so `sample_rate_hz` samples stand for one second of
-/// Ruby CPU time. A freshly started interpreter is attached to as soon as
-/// Ruby has initialized (retried for a few seconds), so a command started
-/// with [`crate::spawn_paused`] is sampled from its first Ruby line.
+/// process is runnable, and counts each stack once per period of CPU time
+/// the process used since the stack before, so `sample_rate_hz` samples
+/// stand for one second of Ruby CPU time even on a busy machine, where
+/// "runnable" includes waiting for a core. A freshly started interpreter is
+/// attached to as soon as Ruby has initialized (retried for a few seconds),
+/// so a command started with [`crate::spawn_paused`] is sampled from its
+/// first Ruby line.
 pub struct RubySampler {
     pid: u32,
     rate_hz: u32,
@@ -61,7 +64,7 @@ impl RubySampler {
         Ok(RubySampler { pid, rate_hz, control, collector: Some(collector), started: SystemTime::now() })
     }
 
-    /// Samples taken so far; `lost` stays 0 (rbspy waits for its channel
+    /// Samples counted so far; `lost` stays 0 (rbspy waits for its channel
     /// rather than drop a stack).
     pub fn stats(&self) -> SamplerStats {
         SamplerStats { samples: self.control.samples.load(Ordering::Relaxed), lost: 0 }

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use py_spy::config::LockingStrategy;
 use py_spy::{Config, PythonSpy};
 
-use super::cpu_credit::CpuCredit;
 use super::procfs::{maps_python, stat};
 use super::schedule::Schedule;
 use super::stacks::Stacks;
+use crate::cpu_credit::CpuCredit;
 use crate::error::{Error, Result};
 
 /// How long py-spy may keep failing on a process that maps an interpreter

@@ -1,7 +1,8 @@
 //! The collector thread: one rbspy sampler per Ruby process of the target
 //! (the process itself and, for a tree, each descendant that runs Ruby,
-//! found by a scan of `/proc`), the stacks they send counted, and a sampler
-//! started again while its process is not yet a readable Ruby.
+//! found by a scan of `/proc`), the stacks they send counted by the CPU time
+//! their process used, and a sampler started again while its process is not
+//! yet a readable Ruby.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
@@ -13,6 +14,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::stacks::Stacks;
 use super::tree;
+use crate::cpu_credit::CpuCredit;
 
 /// How long a Ruby process rbspy cannot read yet is retried: a freshly
 /// exec'd `ruby` must load libruby and build its VM first, and one rbspy
@@ -56,6 +58,16 @@ struct Watched {
     watch: Watch,
     /// When rbspy was first started on it.
     first_try: Option<Instant>,
+    /// Whether rbspy has read one of its stacks.
+    read: bool,
+    /// Its CPU time, paid out in samples.
+    cpu: CpuCredit,
+}
+
+impl Watched {
+    fn new(period_ns: u64) -> Watched {
+        Watched { watch: Watch::Waiting, first_try: None, read: false, cpu: CpuCredit::new(period_ns) }
+    }
 }
 
 /// Samples `root` (and its descendants with `subprocesses`) until `stop` is
@@ -104,14 +116,25 @@ struct Collector<'a> {
 impl<'a> Collector<'a> {
     fn new(root: u32, rate_hz: u32, control: &'a Control, traces_tx: SyncSender<StackTrace>) -> Self {
         let mut processes = FxHashMap::default();
-        processes.insert(root, Watched { watch: Watch::Waiting, first_try: None });
+        processes.insert(root, Watched::new(period_ns(rate_hz)));
         let root_exe = tree::executable(root);
         Collector { root, root_exe, rate_hz, control, traces_tx, processes, stacks: Stacks::default(), error: None }
     }
 
+    /// Counts a stack once per period of CPU time its process used since the
+    /// stack before: rbspy sends one per tick while the process is runnable,
+    /// which on a busy machine includes ticks spent waiting for a core. The
+    /// whole process's CPU time is fair to the one thread sampled, as the
+    /// interpreter lock lets one Ruby thread run at a time.
     fn add(&mut self, trace: &StackTrace) {
-        self.stacks.add(trace);
-        self.control.samples.fetch_add(1, Ordering::Relaxed);
+        let pid = trace.pid.map_or(0, |p| p as u32);
+        let Some(watched) = self.processes.get_mut(&pid) else { return };
+        watched.read = true;
+        let samples = watched.cpu.due_process(pid);
+        if samples > 0 {
+            self.stacks.add(trace, samples);
+            self.control.samples.fetch_add(samples, Ordering::Relaxed);
+        }
     }
 
     /// Watches descendants not seen before and forgets finished ones that
@@ -120,8 +143,9 @@ impl<'a> Collector<'a> {
         let living: FxHashSet<u32> = tree::descendants(self.root).into_iter().collect();
         let root = self.root;
         self.processes.retain(|pid, w| *pid == root || living.contains(pid) || !matches!(w.watch, Watch::Done));
+        let period_ns = period_ns(self.rate_hz);
         for &pid in &living {
-            self.processes.entry(pid).or_insert(Watched { watch: Watch::Waiting, first_try: None });
+            self.processes.entry(pid).or_insert_with(|| Watched::new(period_ns));
         }
     }
 
@@ -181,7 +205,7 @@ impl<'a> Collector<'a> {
     /// rbspy gave up on `pid`: try again while it may still be starting up.
     fn failed(&mut self, pid: u32, error: &anyhow::Error, stopping: bool) -> Watch {
         let alive = tree::alive(pid);
-        let read_before = self.stacks.has_pid(pid);
+        let read_before = self.processes.get(&pid).is_some_and(|w| w.read);
         let first_try = self.processes.get(&pid).and_then(|w| w.first_try);
         if alive && !read_before && !stopping && first_try.is_some_and(|t| t.elapsed() < PATIENCE) {
             return Watch::Waiting;
@@ -199,6 +223,11 @@ impl<'a> Collector<'a> {
         }
         Outcome { stacks: self.stacks, error: self.error }
     }
+}
+
+/// The CPU time one sample stands for.
+fn period_ns(rate_hz: u32) -> u64 {
+    1_000_000_000 / u64::from(rate_hz.max(1))
 }
 
 /// An rbspy error as one line of causes, without the backtrace some of its

@@ -33,17 +33,12 @@ pub(super) struct Stacks {
 }
 
 impl Stacks {
-    /// Counts one sampled stack (rbspy gives frames leaf first).
-    pub fn add(&mut self, trace: &StackTrace) {
+    /// Counts one sampled stack `samples` times (rbspy gives frames leaf first).
+    pub fn add(&mut self, trace: &StackTrace, samples: u64) {
         let frames = trace.trace.iter().map(|f| self.intern(f)).collect();
         let key =
             StackKey { pid: trace.pid.map_or(0, |p| p as u32), thread: trace.thread_id.map(|t| t as u64), frames };
-        *self.counts.entry(key).or_insert(0) += 1;
-    }
-
-    /// Whether a stack of process `pid` was counted.
-    pub fn has_pid(&self, pid: u32) -> bool {
-        self.counts.keys().any(|k| k.pid == pid)
+        *self.counts.entry(key).or_insert(0) += samples;
     }
 
     /// Whether no stack was counted.

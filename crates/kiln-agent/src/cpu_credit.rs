@@ -1,20 +1,25 @@
-//! Turns each thread's CPU time into samples, so a tick records a thread
-//! only for CPU it really used: a thread that ran a whole period since the
-//! last tick earns one sample, a sleeping one none, one that could not run
-//! (waiting for a core on a busy machine, though "runnable") none either.
-//! Fractions carry over to later ticks, and the periods of ticks the spy
-//! missed are paid at the next one: samples = rate x CPU time.
+//! Turns CPU time into samples, so a tick records a thread only for CPU it
+//! really used: a thread that ran a whole period since the last tick earns
+//! one sample, a sleeping one none, one that could not run (waiting for a
+//! core on a busy machine, though "runnable") none either. Fractions carry
+//! over to later ticks, and the periods of ticks the spy missed are paid at
+//! the next one: samples = rate x CPU time.
+//!
+//! The Python spy pays each thread for its own CPU time; the Ruby spy, which
+//! sees one thread at a time (the holder of the interpreter lock), pays the
+//! sampled thread for the whole process's.
 
 use rustc_hash::FxHashMap;
 
-/// One thread's CPU time at the last tick, and what it has not been paid yet.
+/// One thread's (or process's) CPU time at the last tick, and what it has not
+/// been paid yet.
 struct Account {
     last_ns: u64,
     credit_ns: u64,
     tick: u64,
 }
 
-/// The CPU accounts of one process's threads.
+/// The CPU accounts of one process's threads (or of processes, keyed by pid).
 pub struct CpuCredit {
     period_ns: u64,
     tick: u64,
@@ -43,6 +48,17 @@ impl CpuCredit {
         self.pay(tid, now_ns)
     }
 
+    /// The samples process `pid` earned since the last call, for the CPU
+    /// time of all its threads, ended ones included (none the first time,
+    /// or when its CPU time cannot be read). Never mixed with [`Self::due`]
+    /// in one `CpuCredit`.
+    pub fn due_process(&mut self, pid: u32) -> u64 {
+        let Some(now_ns) = process_cpu_ns(pid) else {
+            return 0;
+        };
+        self.pay(u64::from(pid), now_ns)
+    }
+
     fn pay(&mut self, tid: u64, now_ns: u64) -> u64 {
         let tick = self.tick;
         let account = self.threads.entry(tid).or_insert(Account { last_ns: now_ns, credit_ns: 0, tick });
@@ -68,6 +84,22 @@ fn thread_cpu_ns(pid: u32, tid: u64) -> Option<u64> {
     // SAFETY: sysconf has no preconditions.
     let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok().filter(|&hz| hz > 0)?;
     Some(ticks * 1_000_000_000 / hz)
+}
+
+/// The process's CPU time, all threads together: the kernel's CPU clock of
+/// the process (`/proc/PID/schedstat` has the main thread's only).
+fn process_cpu_ns(pid: u32) -> Option<u64> {
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: `clock` is a valid place for the clock id.
+    if unsafe { libc::clock_getcpuclockid(i32::try_from(pid).ok()?, &mut clock) } != 0 {
+        return None;
+    }
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid place for the time.
+    if unsafe { libc::clock_gettime(clock, &mut now) } != 0 {
+        return None;
+    }
+    Some(u64::try_from(now.tv_sec).ok()? * 1_000_000_000 + u64::try_from(now.tv_nsec).ok()?)
 }
 
 #[cfg(test)]
@@ -110,5 +142,26 @@ mod tests {
         }
         assert!(x > 0);
         assert!(thread_cpu_ns(me, tid).expect("again") > before);
+    }
+
+    #[test]
+    fn a_process_cpu_time_counts_its_other_threads() {
+        let me = std::process::id();
+        let before = process_cpu_ns(me).expect("this process's cpu");
+        let spent = std::thread::spawn(move || {
+            // SAFETY: gettid has no preconditions.
+            let tid = unsafe { libc::gettid() } as u64;
+            let start = thread_cpu_ns(me, tid).expect("the helper's cpu");
+            let mut x = 0u64;
+            for i in 0..50_000_000u64 {
+                x = x.wrapping_add(std::hint::black_box(i));
+            }
+            assert!(x > 0);
+            thread_cpu_ns(me, tid).expect("again") - start
+        })
+        .join()
+        .expect("helper thread");
+        assert!(spent > 0);
+        assert!(process_cpu_ns(me).expect("again") - before >= spent, "an ended thread's CPU time stays counted");
     }
 }
