@@ -4,7 +4,8 @@
 //! do). Runs are interleaved so machine noise hits every variant alike.
 //!
 //! `cargo bench -p kiln-agent --bench native_overhead` (`KILN_BENCH_RUNS`,
-//! default 7).
+//! default 7; `KILN_BENCH_ROUNDS`, the program's work, default 1200 rounds,
+//! about 1.25 s of CPU: kiln's fixed setup weighs more in a shorter run).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,7 +18,10 @@ thread_local! {
     static SETUP: std::cell::RefCell<Vec<Duration>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-const ROUNDS: &str = "1200";
+/// The program's work in rounds (`KILN_BENCH_ROUNDS`).
+fn rounds() -> String {
+    std::env::var("KILN_BENCH_ROUNDS").unwrap_or_else(|_| "1200".to_owned())
+}
 
 fn build() -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/fixed_work.c");
@@ -29,7 +33,7 @@ fn build() -> PathBuf {
 
 fn unsampled(exe: &Path) -> Duration {
     let start = Instant::now();
-    let status = Command::new(exe).arg(ROUNDS).stdout(Stdio::null()).status().expect("run");
+    let status = Command::new(exe).arg(rounds()).stdout(Stdio::null()).status().expect("run");
     assert!(status.success());
     start.elapsed()
 }
@@ -38,7 +42,7 @@ fn unsampled(exe: &Path) -> Duration {
 fn kiln(exe: &Path) -> (Duration, Duration, u64) {
     let start = Instant::now();
     let mut command = Command::new(exe);
-    command.arg(ROUNDS).stdout(Stdio::null());
+    command.arg(rounds()).stdout(Stdio::null());
     let paused = spawn_paused(&mut command).expect("spawn");
     let sampler = NativeSampler::start(Target::PidTree(paused.id()), 100).expect("sampler");
     SETUP.with(|s| s.borrow_mut().push(start.elapsed()));
@@ -61,7 +65,7 @@ fn perf(exe: &Path, call_graph: &[&str]) -> Duration {
         .arg(&out)
         .arg("--")
         .arg(exe)
-        .arg(ROUNDS)
+        .arg(rounds())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
