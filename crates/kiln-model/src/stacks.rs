@@ -179,7 +179,7 @@ impl SymbolDb {
     /// its samples, and for each of them the index of the profile sample it
     /// came from (to carry sample labels along).
     pub fn add_profile_types(&mut self, p: &Profile, sample_types: &[usize]) -> Vec<(StackSamples, Vec<u32>)> {
-        let map = self.symbols.add(p);
+        let locations = self.symbols.add_locations(p);
         let mut out = vec![(StackSamples::default(), Vec::new()); sample_types.len()];
         let mut locs = Vec::with_capacity(64);
         for (i, s) in p.samples.iter().enumerate() {
@@ -188,7 +188,7 @@ impl SymbolDb {
                 continue;
             }
             locs.clear();
-            locs.extend(s.locations.iter().map(|&l| map.locations[l as usize]));
+            locs.extend(s.locations.iter().map(|&l| locations[l as usize]));
             let id = self.stacks.intern(&locs);
             for ((samples, origin), &t) in out.iter_mut().zip(sample_types) {
                 if value(t) != 0 {

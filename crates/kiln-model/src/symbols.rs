@@ -2,9 +2,14 @@
 //! mappings and locations deduplicated by content. Both the profile merger
 //! and the stack table (the stored form of profiles) are built on it.
 
+mod content;
+
+use std::hash::RandomState;
+
 use rustc_hash::FxHashMap;
 
 use crate::profile::{Function, Line, Location, Mapping, Profile, StrId};
+use content::FunctionKey;
 
 /// Deduplicated symbol tables; `tables` holds them in a `Profile` whose
 /// samples are unused, so they can be handed out as a profile directly.
@@ -15,6 +20,15 @@ pub struct Symbols {
     functions: FxHashMap<Function, u32>,
     mappings: FxHashMap<Mapping, u32>,
     locations: FxHashMap<LocationKey, u64>,
+    /// Functions by the content of their strings (`content.rs`).
+    by_content: FxHashMap<FunctionKey, u32>,
+    /// How many of `tables.functions` are in `by_content`.
+    by_content_covers: usize,
+    /// Locations by their content (`content.rs`), and how many of
+    /// `tables.locations` it covers.
+    by_location: FxHashMap<u128, u64>,
+    by_location_covers: usize,
+    content_keys: RandomState,
     scratch: Location,
 }
 
@@ -67,6 +81,8 @@ impl Symbols {
             && self.functions.len() == t.functions.len()
             && self.mappings.len() == t.mappings.len()
             && self.locations.len() == t.locations.len()
+            && self.by_content_covers == t.functions.len()
+            && self.by_location_covers == t.locations.len()
         {
             return;
         }
@@ -74,6 +90,11 @@ impl Symbols {
         self.functions = t.functions.iter().enumerate().map(|(i, f)| (*f, i as u32)).collect();
         self.mappings = t.mappings.iter().enumerate().map(|(i, m)| (m.clone(), i as u32)).collect();
         self.locations = t.locations.iter().enumerate().map(|(i, l)| (LocationKey::of(l), i as u64)).collect();
+        self.by_content = t.functions.iter().enumerate().map(|(i, f)| (self.key_of(f), i as u32)).collect();
+        self.by_content_covers = t.functions.len();
+        self.by_location =
+            t.locations.iter().enumerate().map(|(i, l)| (self.location_content_of(l), i as u64)).collect();
+        self.by_location_covers = t.locations.len();
     }
 
     /// Interns every table of `p`, returning where its strings and
@@ -103,37 +124,61 @@ impl Symbols {
     }
 
     fn map_functions(&mut self, p: &Profile, strings: &[StrId]) -> Vec<u32> {
-        let mut ids = Vec::with_capacity(p.functions.len());
-        for f in &p.functions {
-            let f = Function {
-                name: strings[f.name as usize],
-                system_name: strings[f.system_name as usize],
-                filename: strings[f.filename as usize],
-                start_line: f.start_line,
-            };
-            let next = self.functions.len() as u32;
-            let id = *self.functions.entry(f).or_insert(next);
-            if id == next {
-                self.tables.functions.push(f);
-            }
-            ids.push(id);
+        let remap = |f: &Function| Function {
+            name: strings[f.name as usize],
+            system_name: strings[f.system_name as usize],
+            filename: strings[f.filename as usize],
+            start_line: f.start_line,
+        };
+        p.functions.iter().map(|f| self.function_id(remap(f))).collect()
+    }
+
+    /// The id of a function of already-interned strings, added if new.
+    fn function_id(&mut self, f: Function) -> u32 {
+        let next = self.functions.len() as u32;
+        let id = *self.functions.entry(f).or_insert(next);
+        if id == next {
+            self.tables.functions.push(f);
+            let key = self.key_of(&f);
+            self.by_content.insert(key, id);
+            self.by_content_covers += 1;
         }
-        ids
+        id
     }
 
     fn map_mappings(&mut self, p: &Profile, strings: &[StrId]) -> Vec<u32> {
-        let mut ids = Vec::with_capacity(p.mappings.len());
-        for m in &p.mappings {
-            let m =
-                Mapping { filename: strings[m.filename as usize], build_id: strings[m.build_id as usize], ..m.clone() };
-            let next = self.mappings.len() as u32;
-            let id = *self.mappings.entry(m.clone()).or_insert(next);
-            if id == next {
-                self.tables.mappings.push(m);
-            }
-            ids.push(id);
+        let remap = |m: &Mapping| Mapping {
+            filename: strings[m.filename as usize],
+            build_id: strings[m.build_id as usize],
+            ..m.clone()
+        };
+        p.mappings.iter().map(|m| self.mapping_id(remap(m))).collect()
+    }
+
+    /// The id of a mapping of already-interned strings, added if new.
+    fn mapping_id(&mut self, m: Mapping) -> u32 {
+        let next = self.mappings.len() as u32;
+        let id = *self.mappings.entry(m.clone()).or_insert(next);
+        if id == next {
+            self.tables.mappings.push(m);
         }
-        ids
+        id
+    }
+
+    /// The id of a location of already-interned functions and mapping,
+    /// added if new.
+    fn location_id(&mut self, loc: Location) -> u64 {
+        let key = LocationKey::of(&loc);
+        if let Some(&id) = self.locations.get(&key) {
+            return id;
+        }
+        let id = self.tables.locations.len() as u64;
+        self.locations.insert(key, id);
+        let content = self.location_content_of(&loc);
+        self.by_location.insert(content, id);
+        self.by_location_covers += 1;
+        self.tables.locations.push(loc);
+        id
     }
 
     /// Builds each remapped location in one reused scratch value and clones
@@ -147,15 +192,9 @@ impl Symbols {
             loc.is_folded = l.is_folded;
             loc.lines.clear();
             loc.lines.extend(l.lines.iter().map(|ln| Line { function: functions[ln.function as usize], ..*ln }));
-            let key = LocationKey::of(&loc);
-            let id = match self.locations.get(&key) {
+            let id = match self.locations.get(&LocationKey::of(&loc)) {
                 Some(&id) => id,
-                None => {
-                    let id = self.locations.len() as u64;
-                    self.locations.insert(key, id);
-                    self.tables.locations.push(loc.clone());
-                    id
-                }
+                None => self.location_id(loc.clone()),
             };
             ids.push(id);
         }
