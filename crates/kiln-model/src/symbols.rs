@@ -4,12 +4,10 @@
 
 mod content;
 
-use std::hash::RandomState;
-
 use rustc_hash::FxHashMap;
 
 use crate::profile::{Function, Line, Location, Mapping, Profile, StrId};
-use content::FunctionKey;
+use content::ContentIndex;
 
 /// Deduplicated symbol tables; `tables` holds them in a `Profile` whose
 /// samples are unused, so they can be handed out as a profile directly.
@@ -20,15 +18,10 @@ pub struct Symbols {
     functions: FxHashMap<Function, u32>,
     mappings: FxHashMap<Mapping, u32>,
     locations: FxHashMap<LocationKey, u64>,
-    /// Functions by the content of their strings (`content.rs`).
-    by_content: FxHashMap<FunctionKey, u32>,
-    /// How many of `tables.functions` are in `by_content`.
-    by_content_covers: usize,
-    /// Locations by their content (`content.rs`), and how many of
-    /// `tables.locations` it covers.
-    by_location: FxHashMap<u128, u64>,
-    by_location_covers: usize,
-    content_keys: RandomState,
+    /// Functions and locations by content, built by the first
+    /// [`Symbols::add_locations`] and kept up to date from then on
+    /// (`content.rs`).
+    content: Option<ContentIndex>,
     scratch: Location,
 }
 
@@ -81,8 +74,6 @@ impl Symbols {
             && self.functions.len() == t.functions.len()
             && self.mappings.len() == t.mappings.len()
             && self.locations.len() == t.locations.len()
-            && self.by_content_covers == t.functions.len()
-            && self.by_location_covers == t.locations.len()
         {
             return;
         }
@@ -90,11 +81,6 @@ impl Symbols {
         self.functions = t.functions.iter().enumerate().map(|(i, f)| (*f, i as u32)).collect();
         self.mappings = t.mappings.iter().enumerate().map(|(i, m)| (m.clone(), i as u32)).collect();
         self.locations = t.locations.iter().enumerate().map(|(i, l)| (LocationKey::of(l), i as u64)).collect();
-        self.by_content = t.functions.iter().enumerate().map(|(i, f)| (self.key_of(f), i as u32)).collect();
-        self.by_content_covers = t.functions.len();
-        self.by_location =
-            t.locations.iter().enumerate().map(|(i, l)| (self.location_content_of(l), i as u64)).collect();
-        self.by_location_covers = t.locations.len();
     }
 
     /// Interns every table of `p`, returning where its strings and
@@ -139,9 +125,7 @@ impl Symbols {
         let id = *self.functions.entry(f).or_insert(next);
         if id == next {
             self.tables.functions.push(f);
-            let key = self.key_of(&f);
-            self.by_content.insert(key, id);
-            self.by_content_covers += 1;
+            self.note_function(id);
         }
         id
     }
@@ -174,10 +158,8 @@ impl Symbols {
         }
         let id = self.tables.locations.len() as u64;
         self.locations.insert(key, id);
-        let content = self.location_content_of(&loc);
-        self.by_location.insert(content, id);
-        self.by_location_covers += 1;
         self.tables.locations.push(loc);
+        self.note_location(id);
         id
     }
 

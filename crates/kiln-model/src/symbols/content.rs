@@ -7,16 +7,28 @@
 //! functions, and only a new function its strings. The hash key is random
 //! per `Symbols`, so colliding content cannot be prepared in advance. Used
 //! by the stored form, which needs the locations alone; [`Symbols::add`]
-//! still maps every table.
+//! still maps every table. The index is built by the first
+//! [`Symbols::add_locations`], so symbols only ever merged (queries,
+//! compaction) never pay for it.
 
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hasher, RandomState};
+
+use rustc_hash::FxHashMap;
 
 use super::Symbols;
 use crate::profile::{Function, Location, Mapping, Profile};
 
+/// Functions and locations by content, with the random hash key.
+#[derive(Debug, Clone)]
+pub(super) struct ContentIndex {
+    keys: RandomState,
+    functions: FxHashMap<FunctionKey, u32>,
+    locations: FxHashMap<u128, u64>,
+}
+
 /// A function by the hashes of its strings and its start line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct FunctionKey {
+struct FunctionKey {
     name: u64,
     system_name: u64,
     filename: u64,
@@ -28,21 +40,63 @@ impl Symbols {
     /// locations landed.
     pub fn add_locations(&mut self, p: &Profile) -> Vec<u64> {
         self.ensure_index();
-        let hashes: Vec<u64> = p.strings.iter().map(|s| self.content_hash(s)).collect();
+        let index = self.ensure_content();
+        let hashes: Vec<u64> = p.strings.iter().map(|s| content_hash(&index.keys, s)).collect();
         let keys: Vec<FunctionKey> = p.functions.iter().map(|f| FunctionKey::of(f, |i| hashes[i as usize])).collect();
+        let seed = content_hash(&index.keys, SEED);
         let mappings: Vec<u32> = p.mappings.iter().map(|m| self.mapping_of(p, m)).collect();
-        let seed = self.content_seed();
         let mut ids = Vec::with_capacity(p.locations.len());
         for l in &p.locations {
             let mapping = l.mapping.map(|m| mappings[m as usize]);
             let content = location_content(seed, mapping, l, |f| keys[f as usize]);
-            let id = match self.by_location.get(&content) {
-                Some(&id) => id,
+            let found = self.content.as_ref().and_then(|c| c.locations.get(&content).copied());
+            ids.push(match found {
+                Some(id) => id,
                 None => self.new_location(p, l, mapping, &keys),
-            };
-            ids.push(id);
+            });
         }
         ids
+    }
+
+    /// The content index, built from the tables if it is missing or behind.
+    fn ensure_content(&mut self) -> &ContentIndex {
+        let t = &self.tables;
+        let current = self
+            .content
+            .as_ref()
+            .is_some_and(|c| c.functions.len() == t.functions.len() && c.locations.len() == t.locations.len());
+        if !current {
+            let keys = self.content.take().map(|c| c.keys).unwrap_or_default();
+            let functions = t.functions.iter().enumerate().map(|(i, f)| (key_of(&keys, t, f), i as u32)).collect();
+            let seed = content_hash(&keys, SEED);
+            let locations = t
+                .locations
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    (location_content(seed, l.mapping, l, |f| key_of(&keys, t, &t.functions[f as usize])), i as u64)
+                })
+                .collect();
+            self.content = Some(ContentIndex { keys, functions, locations });
+        }
+        self.content.as_ref().expect("content index built above")
+    }
+
+    /// Records a function just added to the tables, if the index is kept.
+    pub(super) fn note_function(&mut self, id: u32) {
+        let Some(c) = self.content.as_mut() else { return };
+        let t = &self.tables;
+        c.functions.insert(key_of(&c.keys, t, &t.functions[id as usize]), id);
+    }
+
+    /// Records a location just added to the tables, if the index is kept.
+    pub(super) fn note_location(&mut self, id: u64) {
+        let Some(c) = self.content.as_mut() else { return };
+        let t = &self.tables;
+        let l = &t.locations[id as usize];
+        let seed = content_hash(&c.keys, SEED);
+        let content = location_content(seed, l.mapping, l, |f| key_of(&c.keys, t, &t.functions[f as usize]));
+        c.locations.insert(content, id);
     }
 
     /// Interns a location not found by content: its functions, then itself.
@@ -56,38 +110,8 @@ impl Symbols {
         self.location_id(loc)
     }
 
-    /// The content of one of the tables' own locations.
-    pub(super) fn location_content_of(&self, l: &Location) -> u128 {
-        let functions = &self.tables.functions;
-        location_content(self.content_seed(), l.mapping, l, |f| self.key_of(&functions[f as usize]))
-    }
-
-    /// Per-`Symbols` seed of location content hashes.
-    fn content_seed(&self) -> u64 {
-        self.content_hash("kiln location")
-    }
-
-    /// The keyed hash of a string's bytes; the key is random per `Symbols`,
-    /// so colliding strings cannot be prepared in advance.
-    pub(super) fn content_hash(&self, s: &str) -> u64 {
-        let mut h = self.content_keys.build_hasher();
-        h.write(s.as_bytes());
-        h.finish()
-    }
-
-    /// The content key of one of the tables' own functions.
-    pub(super) fn key_of(&self, f: &Function) -> FunctionKey {
-        let s = |i: u32| self.content_hash(&self.tables.strings[i as usize]);
-        FunctionKey {
-            name: s(f.name),
-            system_name: s(f.system_name),
-            filename: s(f.filename),
-            start_line: f.start_line,
-        }
-    }
-
     fn function_by_content(&mut self, p: &Profile, f: &Function, key: FunctionKey) -> u32 {
-        if let Some(&id) = self.by_content.get(&key) {
+        if let Some(&id) = self.content.as_ref().and_then(|c| c.functions.get(&key)) {
             return id;
         }
         let f = Function {
@@ -104,6 +128,21 @@ impl Symbols {
             Mapping { filename: self.intern(p.str(m.filename)), build_id: self.intern(p.str(m.build_id)), ..m.clone() };
         self.mapping_id(m)
     }
+}
+
+/// Seeds the location content hash (through the random key).
+const SEED: &str = "kiln location";
+
+/// The keyed hash of a string's bytes.
+fn content_hash(keys: &RandomState, s: &str) -> u64 {
+    let mut h = keys.build_hasher();
+    h.write(s.as_bytes());
+    h.finish()
+}
+
+/// The content key of one of the tables' own functions.
+fn key_of(keys: &RandomState, tables: &Profile, f: &Function) -> FunctionKey {
+    FunctionKey::of(f, |i| content_hash(keys, &tables.strings[i as usize]))
 }
 
 impl FunctionKey {
