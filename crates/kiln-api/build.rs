@@ -8,7 +8,7 @@ use prost_types::field_descriptor_proto::Type;
 use prost_types::FileDescriptorSet;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/push.proto", "proto/types.proto", "proto/querier.proto"];
+    let protos = ["proto/push.proto", "proto/types.proto", "proto/querier.proto", "proto/adhocprofiles.proto"];
     for p in protos {
         println!("cargo:rerun-if-changed={p}");
     }

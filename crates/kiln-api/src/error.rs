@@ -19,6 +19,8 @@ pub enum ApiErrorKind {
     Rejected,
     /// Unsupported media type: 415.
     UnsupportedMediaType,
+    /// What the request names does not exist: 404, `not_found`.
+    NotFound,
     /// The store failed or is not ready: 503, `unavailable`.
     Unavailable,
     /// Something we did not expect: 500.
@@ -56,6 +58,7 @@ impl ApiError {
             ApiErrorKind::BodyRead => StatusCode::REQUEST_TIMEOUT,
             ApiErrorKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
             ApiErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
             ApiErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,6 +71,7 @@ impl ApiError {
                 "invalid_argument"
             }
             ApiErrorKind::TooLarge => "resource_exhausted",
+            ApiErrorKind::NotFound => "not_found",
             ApiErrorKind::BodyRead => "deadline_exceeded",
             ApiErrorKind::Unavailable => "unavailable",
             ApiErrorKind::Internal => "internal",
@@ -103,6 +107,7 @@ impl IntoResponse for ConnectError {
     fn into_response(self) -> Response {
         let status = match self.0.connect_code() {
             "invalid_argument" => StatusCode::BAD_REQUEST,
+            "not_found" => StatusCode::NOT_FOUND,
             "resource_exhausted" => StatusCode::TOO_MANY_REQUESTS,
             "deadline_exceeded" => StatusCode::REQUEST_TIMEOUT,
             "unavailable" => StatusCode::SERVICE_UNAVAILABLE,

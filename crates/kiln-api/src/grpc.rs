@@ -62,6 +62,7 @@ fn code(e: &ApiError) -> &'static str {
     match e.kind {
         ApiErrorKind::InvalidArgument | ApiErrorKind::Rejected | ApiErrorKind::UnsupportedMediaType => "3",
         ApiErrorKind::BodyRead => "4",
+        ApiErrorKind::NotFound => "5",
         ApiErrorKind::TooLarge => "8",
         ApiErrorKind::Internal => "13",
         ApiErrorKind::Unavailable => "14",

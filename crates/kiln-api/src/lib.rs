@@ -5,10 +5,15 @@
 //! (Connect and gRPC), OTLP profiles (HTTP and gRPC), the querier
 //! `querier.v1.QuerierService` (Connect and gRPC), the legacy render API
 //! (`/pyroscope/render`, `-diff`, `/pyroscope/label-values`; v0's `/render`,
-//! `/render-diff`, `/labels`, `/label-values`, `/api/apps`), `/ready`, `/healthz`,
-//! `/metrics`. Every error is one [`ApiError`]
+//! `/render-diff`, `/labels`, `/label-values`, `/api/apps`), adhoc profiles
+//! (`adhocprofiles.v1.AdHocProfileService` over Connect and gRPC, v0's
+//! `/api/adhoc/v1/...`), `/ready`, `/healthz`, `/metrics`. Every error is one [`ApiError`]
 //! mapped to HTTP in one place.
 
+mod adhoc;
+mod adhoc_connect;
+mod adhoc_render;
+mod adhoc_v0;
 mod error;
 mod grpc;
 mod health;
@@ -44,6 +49,12 @@ pub mod pb {
             include!(concat!(env!("OUT_DIR"), "/querier.v1.rs"));
         }
     }
+    /// `adhocprofiles.v1`: the adhoc profile service's messages.
+    pub mod adhocprofiles {
+        pub mod v1 {
+            include!(concat!(env!("OUT_DIR"), "/adhocprofiles.v1.rs"));
+        }
+    }
     /// `types.v1`: labels, profile types, series and points.
     pub mod types {
         pub mod v1 {
@@ -55,6 +66,7 @@ pub mod pb {
 use axum::routing::{get, post};
 use axum::Router;
 
+pub use adhoc::{display_name, valid_id, AdhocFile, AdhocStore};
 pub use error::{ApiError, ApiErrorKind};
 pub use metrics::Metrics;
 pub use querier::{Answer, QueryService};
@@ -74,6 +86,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1development/profiles", post(otlp::export))
         .route("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export", post(otlp::export))
         .route("/querier.v1.QuerierService/{method}", post(querier_connect::serve))
+        .route("/adhocprofiles.v1.AdHocProfileService/{method}", post(adhoc_connect::serve))
         .merge(unoffered)
         .route("/pyroscope/render", get(render::render))
         .route("/pyroscope/render-diff", get(render::render_diff))
@@ -83,6 +96,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/labels", get(legacy_query::labels))
         .route("/label-values", get(legacy_query::label_values))
         .route("/api/apps", get(legacy_query_apps::apps))
+        .route("/api/adhoc/v1/profiles", get(adhoc_v0::profiles))
+        .route("/api/adhoc/v1/profile/{id}", get(adhoc_v0::profile))
+        .route("/api/adhoc/v1/diff/{left}/{right}", get(adhoc_v0::diff))
         .route("/ready", get(health::ready))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

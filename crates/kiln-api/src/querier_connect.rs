@@ -1,7 +1,8 @@
 //! `POST /querier.v1.QuerierService/<Method>` over Connect (binary
 //! `application/proto` and `application/json`) and gRPC, and Connect's
 //! `unimplemented` for the services Profiles Drilldown probes that Kiln
-//! does not offer.
+//! does not offer. The Connect plumbing here is shared with
+//! `adhoc_connect.rs`.
 
 use std::future::Future;
 use std::time::Instant;
@@ -24,14 +25,14 @@ const SERVICE: &str = "querier.v1.QuerierService";
 
 /// How a request is encoded, and so its response.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Codec {
+pub(crate) enum Codec {
     Proto,
     Json,
     Grpc,
 }
 
 impl Codec {
-    fn of(headers: &HeaderMap) -> Result<Codec, ApiError> {
+    pub(crate) fn of(headers: &HeaderMap) -> Result<Codec, ApiError> {
         match content_type(headers).as_str() {
             c if grpc::is_grpc(c) => Ok(Codec::Grpc),
             "application/proto" | "application/protobuf" | "application/x-protobuf" => Ok(Codec::Proto),
@@ -82,13 +83,29 @@ async fn answer(
     body: Body,
 ) -> Result<Vec<u8>, ApiError> {
     let tenant = tenant(headers)?;
-    let bytes = read_body(headers, body, state.body_limit).await?;
-    let request = match codec {
-        Codec::Grpc => grpc::unframe(headers, &bytes, state.body_limit)?,
-        Codec::Json => json_to_proto(&desc.input(), &bytes)?,
-        Codec::Proto => bytes.to_vec(),
-    };
+    let request = request_bytes(state, desc, codec, headers, body).await?;
     let response = dispatch(service, &tenant, desc.name(), &request).await?;
+    response_bytes(desc, codec, response)
+}
+
+/// The request of a call to `desc` as binary protobuf, whatever its codec.
+pub(crate) async fn request_bytes(
+    state: &ApiState,
+    desc: &MethodDescriptor,
+    codec: Codec,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, ApiError> {
+    let bytes = read_body(headers, body, state.body_limit).await?;
+    match codec {
+        Codec::Grpc => grpc::unframe(headers, &bytes, state.body_limit),
+        Codec::Json => json_to_proto(&desc.input(), &bytes),
+        Codec::Proto => Ok(bytes.to_vec()),
+    }
+}
+
+/// A binary protobuf answer of `desc` in the request's codec.
+pub(crate) fn response_bytes(desc: &MethodDescriptor, codec: Codec, response: Vec<u8>) -> Result<Vec<u8>, ApiError> {
     match codec {
         Codec::Json => proto_to_json(&desc.output(), &response),
         Codec::Proto | Codec::Grpc => Ok(response),
@@ -129,7 +146,8 @@ where
     async move { Ok(pending?.await?.encode_to_vec()) }
 }
 
-fn respond(codec: Codec, bytes: Vec<u8>) -> Response {
+/// A successful answer in `codec`.
+pub(crate) fn respond(codec: Codec, bytes: Vec<u8>) -> Response {
     match codec {
         Codec::Grpc => grpc::ok(&bytes),
         Codec::Json => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
@@ -139,8 +157,7 @@ fn respond(codec: Codec, bytes: Vec<u8>) -> Response {
 
 /// Routes of the services Profiles Drilldown probes that Kiln does not
 /// offer; each answers [`unimplemented`].
-pub const UNOFFERED: [&str; 5] = [
-    "/adhocprofiles.v1.AdHocProfileService/{method}",
+pub const UNOFFERED: [&str; 4] = [
     "/settings.v1.SettingsService/{method}",
     "/settings.v1.RecordingRulesService/{method}",
     "/vcs.v1.VCSService/{method}",
@@ -148,7 +165,7 @@ pub const UNOFFERED: [&str; 5] = [
 ];
 
 /// Any method of a service Kiln does not offer
-/// (`adhocprofiles.v1.AdHocProfileService`, `settings.v1.SettingsService`, ...).
+/// (`settings.v1.SettingsService`, `vcs.v1.VCSService`, ...).
 pub async fn unimplemented(uri: Uri, headers: HeaderMap) -> Response {
     let codec = Codec::of(&headers).unwrap_or(Codec::Json);
     unimplemented_in(codec, &format!("{} is not implemented by Kiln", uri.path().trim_start_matches('/')))
@@ -156,7 +173,7 @@ pub async fn unimplemented(uri: Uri, headers: HeaderMap) -> Response {
 
 /// Connect's `unimplemented` (HTTP 501 and a JSON error body), or gRPC
 /// status 12.
-fn unimplemented_in(codec: Codec, message: &str) -> Response {
+pub(crate) fn unimplemented_in(codec: Codec, message: &str) -> Response {
     if codec == Codec::Grpc {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use kiln_model::ingest::limits::Limits;
 
+use crate::adhoc::AdhocStore;
 use crate::metrics::Metrics;
 use crate::querier::QueryService;
 use crate::sink::IngestSink;
@@ -22,6 +23,9 @@ pub struct ApiState {
     /// Answers `querier.v1.QuerierService`; its routes answer Connect's
     /// `unimplemented` without one.
     pub query: Option<Arc<dyn QueryService>>,
+    /// Saved adhoc profiles; the adhoc routes answer `unimplemented`
+    /// (Connect) or 404 (v0) without one.
+    pub adhoc: Option<Arc<dyn AdhocStore>>,
 }
 
 impl ApiState {
@@ -36,6 +40,7 @@ impl ApiState {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
             }),
             query: None,
+            adhoc: None,
         }
     }
 

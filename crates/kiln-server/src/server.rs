@@ -11,6 +11,7 @@ use object_store::local::LocalFileSystem;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::adhoc::AdhocDir;
 use crate::config::{parse_duration, Config};
 use crate::error::ServerError;
 use crate::query::StoreQuery;
@@ -39,9 +40,10 @@ impl Running {
     }
 }
 
-fn api_state(config: &Config, store: Store) -> Result<ApiState, ServerError> {
+fn api_state(config: &Config, store: Store, adhoc: AdhocDir) -> Result<ApiState, ServerError> {
     let mut state = ApiState::new(Arc::new(StoreSink(store.clone())));
     state.query = Some(Arc::new(StoreQuery(store)));
+    state.adhoc = Some(Arc::new(adhoc));
     state.body_limit = config.max_body_bytes;
     let l = &mut state.limits;
     l.ingestion_body_limit_bytes = config.max_body_bytes;
@@ -72,7 +74,9 @@ pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool
         ..StoreConfig::default()
     };
     let store = Store::open(Arc::new(fs), store_config).await?;
-    let app = router(api_state(&config, store.clone())?);
+    // Where `kiln adhoc` saves its runs when both use the default data directory.
+    let adhoc = AdhocDir::open(data_dir.join("adhoc"))?;
+    let app = router(api_state(&config, store.clone(), adhoc)?);
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!("kiln server listening on {addr}, data in {}", data_dir.display());

@@ -1,0 +1,168 @@
+//! `POST /adhocprofiles.v1.AdHocProfileService/<Method>` over Connect
+//! (proto and JSON) and gRPC, as Profiles Drilldown calls it: `List`,
+//! `Get`, `Diff` and `Upload` over the state's [`AdhocStore`]. Decoding
+//! and rendering run on the blocking pool. Every tenant sees the same
+//! directory.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use prost::Message;
+
+use crate::adhoc::{checked_id, file_stem, AdhocFile, AdhocStore};
+use crate::adhoc_render::{self, Parsed, Rendered};
+use crate::error::{ApiError, ApiErrorKind, ConnectError};
+use crate::grpc;
+use crate::pb::adhocprofiles::v1 as a;
+use crate::protojson::pool;
+use crate::querier_connect::{request_bytes, respond, response_bytes, unimplemented_in, Codec};
+use crate::state::ApiState;
+
+const SERVICE: &str = "adhocprofiles.v1.AdHocProfileService";
+
+/// Serves one method in the request's protocol.
+pub async fn serve(
+    State(state): State<ApiState>,
+    Path(method): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let codec = match Codec::of(&headers) {
+        Ok(c) => c,
+        Err(e) => return ConnectError(e).into_response(),
+    };
+    let Some(desc) = pool().get_service_by_name(SERVICE).and_then(|s| s.methods().find(|m| m.name() == method)) else {
+        return unimplemented_in(codec, &format!("{SERVICE}/{method} is not implemented by Kiln"));
+    };
+    let Some(store) = state.adhoc.clone() else {
+        return unimplemented_in(
+            codec,
+            &format!("{SERVICE}/{method} is not implemented: this server has no adhoc store"),
+        );
+    };
+    let result = match request_bytes(&state, &desc, codec, &headers, body).await {
+        Ok(request) => dispatch(store, &method, &request, state.now()).await,
+        Err(e) => Err(e),
+    };
+    state.metrics.observe(&format!("adhoc/{method}"), started.elapsed());
+    match result.and_then(|response| response_bytes(&desc, codec, response)) {
+        Ok(bytes) => respond(codec, bytes),
+        Err(e) if codec == Codec::Grpc => grpc::error(&e),
+        Err(e) => ConnectError(e).into_response(),
+    }
+}
+
+async fn dispatch(store: Arc<dyn AdhocStore>, method: &str, req: &[u8], now: i64) -> Result<Vec<u8>, ApiError> {
+    Ok(match method {
+        "List" => list(store.as_ref()).await?.encode_to_vec(),
+        "Get" => get(store.as_ref(), decode(req)?).await?.encode_to_vec(),
+        "Diff" => diff(store.as_ref(), decode(req)?).await?.encode_to_vec(),
+        "Upload" => upload(store.as_ref(), decode(req)?, now).await?.encode_to_vec(),
+        other => return Err(ApiError::new(ApiErrorKind::Internal, "adhoc", format!("{other} has no handler"))),
+    })
+}
+
+fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
+    M::decode(bytes).map_err(|e| ApiError::invalid("adhoc_request", format!("not a valid request: {e}")))
+}
+
+/// Every saved profile, newest first (then by id).
+pub async fn list(store: &dyn AdhocStore) -> Result<a::AdHocProfilesListResponse, ApiError> {
+    let mut files = store.list().await?;
+    files.sort_by(|x, y| y.uploaded_at_ms.cmp(&x.uploaded_at_ms).then_with(|| x.id.cmp(&y.id)));
+    let profiles = files
+        .into_iter()
+        .map(|f| a::AdHocProfilesProfileMetadata { id: f.id, name: f.name, uploaded_at: f.uploaded_at_ms })
+        .collect();
+    Ok(a::AdHocProfilesListResponse { profiles })
+}
+
+async fn get(store: &dyn AdhocStore, r: a::AdHocProfilesGetRequest) -> Result<a::AdHocProfilesGetResponse, ApiError> {
+    let (file, parsed) = load(store, &r.id).await?;
+    let rendered = blocking(move || Ok(parsed.render(r.profile_type.as_deref(), r.max_nodes))).await?;
+    Ok(get_response(file, rendered))
+}
+
+async fn diff(
+    store: &dyn AdhocStore,
+    r: a::AdHocProfilesDiffRequest,
+) -> Result<a::AdHocProfilesDiffResponse, ApiError> {
+    let (left, right) = futures::try_join!(load(store, &r.left_id), load(store, &r.right_id))?;
+    let rendered =
+        blocking(move || adhoc_render::diff(&left.1, &right.1, r.profile_type.as_deref(), r.max_nodes)).await?;
+    Ok(a::AdHocProfilesDiffResponse {
+        profile_types: rendered.profile_types,
+        flamebearer_profile: rendered.flamebearer,
+    })
+}
+
+async fn upload(
+    store: &dyn AdhocStore,
+    r: a::AdHocProfilesUploadRequest,
+    now_nanos: i64,
+) -> Result<a::AdHocProfilesGetResponse, ApiError> {
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(r.profile.trim())
+        .map_err(|e| ApiError::invalid("adhoc_upload", format!("profile is not valid base64: {e}")))?;
+    if data.is_empty() {
+        return Err(ApiError::invalid("adhoc_upload", "profile is empty"));
+    }
+    let (data, extension, rendered) = blocking(move || {
+        let (format, parsed) = Parsed::decode(&data).map_err(|e| ApiError::from(e).with_context("profile"))?;
+        let rendered = parsed.render(None, r.max_nodes);
+        let extension = adhoc_render::extension(format, &data);
+        Ok((data, extension, rendered))
+    })
+    .await?;
+    let stem = format!("{}-{}", file_stem(&r.name), timestamp(now_nanos));
+    let file = store.save(&stem, extension, data).await?;
+    Ok(get_response(file, rendered))
+}
+
+/// A file and its profiles; a file that does not decode is an error for
+/// its id only.
+pub async fn load(store: &dyn AdhocStore, id: &str) -> Result<(AdhocFile, Parsed), ApiError> {
+    let (file, data) = store.read(checked_id(id)?).await?;
+    let id = file.id.clone();
+    let parsed = blocking(move || {
+        Parsed::decode(&data)
+            .map_err(|e| {
+                let message = format!("adhoc profile {id} cannot be read: {e}");
+                ApiError::new(ApiErrorKind::Internal, "adhoc_file", message)
+            })
+            .map(|(_, parsed)| parsed)
+    })
+    .await?;
+    Ok((file, parsed))
+}
+
+/// CPU-bound work off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(ApiErrorKind::Internal, "adhoc", format!("rendering failed: {e}")))?
+}
+
+fn get_response(file: AdhocFile, rendered: Rendered) -> a::AdHocProfilesGetResponse {
+    a::AdHocProfilesGetResponse {
+        id: file.id,
+        name: file.name,
+        uploaded_at: file.uploaded_at_ms,
+        profile_type: rendered.profile_type,
+        profile_types: rendered.profile_types,
+        flamebearer_profile: rendered.flamebearer,
+    }
+}
+
+/// `YYYY-MM-DD-HH-MM-SS` in UTC, as `kiln adhoc` names its files.
+fn timestamp(unix_nanos: i64) -> String {
+    kiln_render::rfc3339(unix_nanos).replace(['T', ':'], "-").trim_end_matches('Z').to_owned()
+}

@@ -1,0 +1,73 @@
+//! Pyroscope v0's adhoc routes (`v0.37.2:pkg/api/adhoc.go`, reference §3)
+//! over the same [`AdhocStore`]: `GET /api/adhoc/v1/profiles` (an object
+//! keyed by id, as v0 answers it, of `{id, name, updatedAt}` with the file
+//! name as `name`), `GET /api/adhoc/v1/profile/{id}` (a `single`
+//! flamebearer of the file's default profile type) and
+//! `GET /api/adhoc/v1/diff/{left}/{right}` (a `double` one).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::adhoc::AdhocStore;
+use crate::adhoc_connect::{blocking, list, load};
+use crate::adhoc_render;
+use crate::error::{ApiError, ApiErrorKind};
+use crate::render::answer;
+use crate::render_params::{go_json, json_response};
+use crate::state::ApiState;
+
+#[derive(Serialize)]
+struct Listed {
+    id: String,
+    name: String,
+    #[serde(rename = "updatedAt")]
+    updated_at: String,
+}
+
+/// `GET /api/adhoc/v1/profiles`.
+pub async fn profiles(State(state): State<ApiState>) -> Response {
+    answer(listed(&state).await)
+}
+
+/// `GET /api/adhoc/v1/profile/{id}`.
+pub async fn profile(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
+    answer(single(&state, &id).await)
+}
+
+/// `GET /api/adhoc/v1/diff/{left}/{right}`.
+pub async fn diff(State(state): State<ApiState>, Path((left, right)): Path<(String, String)>) -> Response {
+    answer(double(&state, &left, &right).await)
+}
+
+fn store(state: &ApiState) -> Result<Arc<dyn AdhocStore>, ApiError> {
+    state.adhoc.clone().ok_or_else(|| ApiError::new(ApiErrorKind::NotFound, "adhoc", "this server has no adhoc store"))
+}
+
+async fn listed(state: &ApiState) -> Result<Response, ApiError> {
+    let files = list(store(state)?.as_ref()).await?.profiles;
+    let by_id: BTreeMap<String, Listed> = files
+        .into_iter()
+        .map(|f| {
+            let updated_at = kiln_render::rfc3339(f.uploaded_at.saturating_mul(1_000_000));
+            (f.id.clone(), Listed { name: f.id.clone(), id: f.id, updated_at })
+        })
+        .collect();
+    Ok(json_response(go_json(&by_id)))
+}
+
+async fn single(state: &ApiState, id: &str) -> Result<Response, ApiError> {
+    let (_, parsed) = load(store(state)?.as_ref(), id).await?;
+    let rendered = blocking(move || Ok(parsed.render(None, None))).await?;
+    Ok(json_response(rendered.flamebearer))
+}
+
+async fn double(state: &ApiState, left: &str, right: &str) -> Result<Response, ApiError> {
+    let store = store(state)?;
+    let (l, r) = futures::try_join!(load(store.as_ref(), left), load(store.as_ref(), right))?;
+    let rendered = blocking(move || adhoc_render::diff(&l.1, &r.1, None, None)).await?;
+    Ok(json_response(rendered.flamebearer))
+}
