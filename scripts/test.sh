@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
+# Every run builds a fresh clone: incremental compilation state only grows the
+# cache (it had reached 9 GB of a 25 GB target directory).
+export CARGO_INCREMENTAL=0
 FUZZ_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/kiln/fuzz-target}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
 
