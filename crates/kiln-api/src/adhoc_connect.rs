@@ -5,22 +5,19 @@
 //! directory.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use base64::Engine;
 use prost::Message;
 
 use crate::adhoc::{checked_id, file_stem, AdhocFile, AdhocStore};
 use crate::adhoc_render::{self, Parsed, Rendered};
-use crate::error::{ApiError, ApiErrorKind, ConnectError};
-use crate::grpc;
+use crate::error::{ApiError, ApiErrorKind};
 use crate::pb::adhocprofiles::v1 as a;
-use crate::protojson::pool;
-use crate::querier_connect::{request_bytes, respond, response_bytes, unimplemented_in, Codec};
+use crate::querier_connect::serve_method;
 use crate::state::ApiState;
 
 const SERVICE: &str = "adhocprofiles.v1.AdHocProfileService";
@@ -32,30 +29,9 @@ pub async fn serve(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let started = Instant::now();
-    let codec = match Codec::of(&headers) {
-        Ok(c) => c,
-        Err(e) => return ConnectError(e).into_response(),
-    };
-    let Some(desc) = pool().get_service_by_name(SERVICE).and_then(|s| s.methods().find(|m| m.name() == method)) else {
-        return unimplemented_in(codec, &format!("{SERVICE}/{method} is not implemented by Kiln"));
-    };
-    let Some(store) = state.adhoc.clone() else {
-        return unimplemented_in(
-            codec,
-            &format!("{SERVICE}/{method} is not implemented: this server has no adhoc store"),
-        );
-    };
-    let result = match request_bytes(&state, &desc, codec, &headers, body).await {
-        Ok(request) => dispatch(store, &method, &request, state.now()).await,
-        Err(e) => Err(e),
-    };
-    state.metrics.observe(&format!("adhoc/{method}"), started.elapsed());
-    match result.and_then(|response| response_bytes(&desc, codec, response)) {
-        Ok(bytes) => respond(codec, bytes),
-        Err(e) if codec == Codec::Grpc => grpc::error(&e),
-        Err(e) => ConnectError(e).into_response(),
-    }
+    let (store, now, name) = (state.adhoc.clone(), state.now(), method.as_str());
+    let call = move |store, request: Vec<u8>| async move { dispatch(store, name, &request, now).await };
+    serve_method(&state, SERVICE, "adhoc", &method, &headers, body, store, call).await
 }
 
 async fn dispatch(store: Arc<dyn AdhocStore>, method: &str, req: &[u8], now: i64) -> Result<Vec<u8>, ApiError> {

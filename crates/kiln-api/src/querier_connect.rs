@@ -53,43 +53,59 @@ pub async fn serve(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let (service, name, h) = (state.query.clone(), method.as_str(), &headers);
+    let call = move |service: std::sync::Arc<dyn QueryService>, request: Vec<u8>| async move {
+        dispatch(service.as_ref(), &tenant(h)?, name, &request).await
+    };
+    serve_method(&state, SERVICE, "querier", &method, &headers, body, service, call).await
+}
+
+/// Serves `method` of `service_name` (a service of the descriptor pool):
+/// reads the request in whatever codec it came in, hands `call` the backend
+/// and the request as binary protobuf, and answers in the request's codec,
+/// timed as `<metric>/<method>`. A method the pool does not know, or a
+/// missing backend, is Connect's (or gRPC's) `unimplemented`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn serve_method<S, F, Fut>(
+    state: &ApiState,
+    service_name: &str,
+    metric: &str,
+    method: &str,
+    headers: &HeaderMap,
+    body: Body,
+    backend: Option<S>,
+    call: F,
+) -> Response
+where
+    F: FnOnce(S, Vec<u8>) -> Fut,
+    Fut: Future<Output = Result<Vec<u8>, ApiError>>,
+{
     let started = Instant::now();
-    let codec = match Codec::of(&headers) {
+    let codec = match Codec::of(headers) {
         Ok(c) => c,
         Err(e) => return ConnectError(e).into_response(),
     };
-    let Some(desc) = pool().get_service_by_name(SERVICE).and_then(|s| s.methods().find(|m| m.name() == method)) else {
-        return unimplemented_in(codec, &format!("{SERVICE}/{method} is not implemented by Kiln"));
+    let found = pool().get_service_by_name(service_name).and_then(|s| s.methods().find(|m| m.name() == method));
+    let Some(desc) = found else {
+        return unimplemented_in(codec, &format!("{service_name}/{method} is not implemented by Kiln"));
     };
-    let Some(service) = state.query.clone() else {
-        return unimplemented_in(codec, "this server has no query service");
+    let Some(backend) = backend else {
+        return unimplemented_in(codec, &format!("{service_name}/{method}: this server has no {metric} service"));
     };
-    let result = answer(&state, service.as_ref(), &desc, codec, &headers, body).await;
-    state.metrics.observe(&format!("querier/{method}"), started.elapsed());
-    match result {
+    let result = match request_bytes(state, &desc, codec, headers, body).await {
+        Ok(request) => call(backend, request).await,
+        Err(e) => Err(e),
+    };
+    state.metrics.observe(&format!("{metric}/{method}"), started.elapsed());
+    match result.and_then(|response| response_bytes(&desc, codec, response)) {
         Ok(bytes) => respond(codec, bytes),
         Err(e) if codec == Codec::Grpc => grpc::error(&e),
         Err(e) => ConnectError(e).into_response(),
     }
 }
 
-/// The encoded response of one call, in the request's codec.
-async fn answer(
-    state: &ApiState,
-    service: &dyn QueryService,
-    desc: &MethodDescriptor,
-    codec: Codec,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Vec<u8>, ApiError> {
-    let tenant = tenant(headers)?;
-    let request = request_bytes(state, desc, codec, headers, body).await?;
-    let response = dispatch(service, &tenant, desc.name(), &request).await?;
-    response_bytes(desc, codec, response)
-}
-
 /// The request of a call to `desc` as binary protobuf, whatever its codec.
-pub(crate) async fn request_bytes(
+async fn request_bytes(
     state: &ApiState,
     desc: &MethodDescriptor,
     codec: Codec,
@@ -105,7 +121,7 @@ pub(crate) async fn request_bytes(
 }
 
 /// A binary protobuf answer of `desc` in the request's codec.
-pub(crate) fn response_bytes(desc: &MethodDescriptor, codec: Codec, response: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+fn response_bytes(desc: &MethodDescriptor, codec: Codec, response: Vec<u8>) -> Result<Vec<u8>, ApiError> {
     match codec {
         Codec::Json => proto_to_json(&desc.output(), &response),
         Codec::Proto | Codec::Grpc => Ok(response),
