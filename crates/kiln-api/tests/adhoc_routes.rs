@@ -4,23 +4,24 @@
 //! that try to leave the directory, unknown ids and corrupt files. Flame
 //! graphs are checked against the call trees of the files themselves.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
-use futures::future::BoxFuture;
 use http_body_util::BodyExt;
 use kiln_api::pb::adhocprofiles::v1 as a;
-use kiln_api::{
-    display_name, router, AdhocFile, AdhocStore, Answer, ApiError, ApiErrorKind, ApiState, IngestSink, Ingested,
-};
+use kiln_api::{display_name, router, AdhocFile, AdhocStore, Answer, ApiError, ApiErrorKind, ApiState};
 use kiln_model::flamebearer::{self, FlamebearerProfile};
 use kiln_model::flamegraph::tree_from_levels;
 use kiln_model::{pprof, Tree};
 use prost::Message;
 use tower::ServiceExt;
+
+use common::NoIngest;
 
 const GO_CPU: &[u8] = include_bytes!("../../kiln-model/tests/fixtures/go/cpu.pb.gz");
 const CPU_ID: &str = "myapp-2026-01-02-03-04-05.pb.gz";
@@ -28,14 +29,6 @@ const CPU_ID: &str = "myapp-2026-01-02-03-04-05.pb.gz";
 const CPU_AT_MS: i64 = 1_767_323_045_000;
 const LEFT: &str = "main;parse 10\nmain;render 5\n";
 const RIGHT: &str = "main;parse 3\nmain;idle 7\n";
-
-struct NoIngest;
-
-impl IngestSink for NoIngest {
-    fn ingest<'a>(&'a self, _: &'a str, _: Vec<Ingested>) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async { Err("read-only".to_owned()) })
-    }
-}
 
 /// Files by id; saves are stamped at `SAVED_AT_MS`.
 #[derive(Default)]

@@ -3,44 +3,22 @@
 //! and encodings, golden JSON responses for every method, errors, and the
 //! services Kiln does not offer.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use futures::future::BoxFuture;
 use http_body_util::BodyExt;
 use kiln_api::pb::querier::v1 as q;
 use kiln_api::pb::types::v1 as t;
-use kiln_api::{router, Answer, ApiError, ApiState, IngestSink, Ingested, QueryService};
+use kiln_api::{router, Answer, ApiError, ApiState, QueryService};
 use kiln_model::pb::google::v1 as pprof;
 use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff, Level};
 use prost::Message;
 use tower::ServiceExt;
 
-struct NoIngest;
-
-impl IngestSink for NoIngest {
-    fn ingest<'a>(&'a self, _: &'a str, _: Vec<Ingested>) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async { Err("read-only".to_owned()) })
-    }
-}
-
-/// Canned answers; records each call as `tenant method request`.
-#[derive(Default)]
-struct Fake(Mutex<Vec<String>>);
-
-impl Fake {
-    fn record(&self, tenant: &str, method: &str, req: &impl std::fmt::Debug) {
-        self.0.lock().unwrap().push(format!("{tenant} {method} {req:?}"));
-    }
-    fn calls(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-fn ok<'a, T: Send + 'a>(v: T) -> Answer<'a, T> {
-    Box::pin(async move { Ok(v) })
-}
+use common::{ok, pair, Fake, NoIngest};
 
 fn flame_graph() -> FlameGraph {
     let level = |v: &[i64]| Level { values: v.to_vec() };
@@ -50,10 +28,6 @@ fn flame_graph() -> FlameGraph {
         total: 300,
         max_self: 200,
     }
-}
-
-fn pair(name: &str, value: &str) -> t::LabelPair {
-    t::LabelPair { name: name.into(), value: value.into() }
 }
 
 impl QueryService for Fake {

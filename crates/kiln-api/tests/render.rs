@@ -4,15 +4,16 @@
 //! (json, pprof, collapsed, html), `/render-diff`, `/labels`,
 //! `/label-values`, `/api/apps`; golden JSON under `tests/golden/render/`.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use futures::future::BoxFuture;
 use http_body_util::BodyExt;
 use kiln_api::pb::querier::v1 as q;
 use kiln_api::pb::types::v1 as t;
-use kiln_api::{router, Answer, ApiError, ApiState, IngestSink, Ingested, QueryService};
+use kiln_api::{router, Answer, ApiError, ApiState, QueryService};
 use kiln_model::flamegraph::flame_graph;
 use kiln_model::flamegraph_diff::flame_graph_diff;
 use kiln_model::pb::google::v1 as pprof;
@@ -20,35 +21,12 @@ use kiln_model::Tree;
 use prost::Message;
 use tower::ServiceExt;
 
+use common::{ok, pair, Fake, NoIngest};
+
 const CPU: &str = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 /// 2024-03-01T00:00:00Z in ms; an hour later.
 const FROM: i64 = 1_709_251_200_000;
 const UNTIL: i64 = FROM + 3_600_000;
-
-struct NoIngest;
-
-impl IngestSink for NoIngest {
-    fn ingest<'a>(&'a self, _: &'a str, _: Vec<Ingested>) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async { Err("read-only".to_owned()) })
-    }
-}
-
-/// Answers from two small trees; records each call as `tenant method request`.
-#[derive(Default)]
-struct Fake(Mutex<Vec<String>>);
-
-impl Fake {
-    fn record(&self, tenant: &str, method: &str, req: &impl std::fmt::Debug) {
-        self.0.lock().unwrap().push(format!("{tenant} {method} {req:?}"));
-    }
-    fn calls(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-fn ok<'a, T: Send + 'a>(v: T) -> Answer<'a, T> {
-    Box::pin(async move { Ok(v) })
-}
 
 fn unused<'a, T: Send + 'a>() -> Answer<'a, T> {
     Box::pin(async { Err(ApiError::invalid("test", "not used by the render routes")) })
@@ -69,10 +47,6 @@ fn left() -> Tree {
 
 fn right() -> Tree {
     tree("main;work;<compute> 200\nmain;idle 200\nmain;gc 25\n")
-}
-
-fn pair(name: &str, value: &str) -> t::LabelPair {
-    t::LabelPair { name: name.into(), value: value.into() }
 }
 
 fn point(timestamp: i64, value: f64) -> t::Point {
