@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use kiln_model::flamebearer::{Flamebearer, FlamebearerProfile, Timeline};
@@ -22,48 +21,33 @@ use crate::error::ApiError;
 use crate::legacy_query_apps::{app_names, with_profile_type};
 use crate::pb::types::v1 as t;
 use crate::querier::QueryService;
-use crate::render::{answer, diff_of, flamebearer_of, View};
+use crate::render::{diff_of, flamebearer_of, View};
 use crate::render_params::{
-    export_diff, get, go_json, json_response, max_nodes, query_error, service, time_ms, tree_of, Params, Selection,
+    export_diff, get, go_json, json_response, max_nodes, query_error, query_handler, service, time_ms, tree_of, Params,
+    Selection,
 };
 use crate::request::tenant;
 use crate::state::ApiState;
 
-/// `GET /render`.
-pub async fn render(
-    State(state): State<ApiState>,
-    Query(params): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(render_request(&state, &params, &headers).await)
-}
+query_handler!(
+    /// `GET /render`.
+    render => render_request
+);
 
-/// `GET /render-diff`.
-pub async fn render_diff(
-    State(state): State<ApiState>,
-    Query(params): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(diff_request(&state, &params, &headers).await)
-}
+query_handler!(
+    /// `GET /render-diff`.
+    render_diff => diff_request
+);
 
-/// `GET /labels`.
-pub async fn labels(
-    State(state): State<ApiState>,
-    Query(params): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(labels_request(&state, &params, &headers).await)
-}
+query_handler!(
+    /// `GET /labels`.
+    labels => labels_request
+);
 
-/// `GET /label-values`.
-pub async fn label_values(
-    State(state): State<ApiState>,
-    Query(params): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(label_values_request(&state, &params, &headers).await)
-}
+query_handler!(
+    /// `GET /label-values`.
+    label_values => label_values_request
+);
 
 /// v0's render metadata: the flamebearer's, then what the UI needs.
 #[derive(Serialize)]

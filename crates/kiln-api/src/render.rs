@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use kiln_model::flamebearer::{FlamebearerProfile, Timeline};
@@ -18,39 +17,27 @@ use crate::pb::types::v1 as t;
 use crate::querier::QueryService;
 use crate::render_dot::{dot, DEFAULT_DOT_NODES};
 use crate::render_params::{
-    all, export, export_diff, get, go_json, json_response, max_nodes, service, tree_of, Params, Selection, LEFT, PLAIN,
-    RIGHT,
+    all, export, export_diff, get, go_json, json_response, max_nodes, query_handler, service, tree_of, Params,
+    Selection, LEFT, PLAIN, RIGHT,
 };
 use crate::render_timeline::{step_seconds, timeline};
 use crate::request::tenant;
 use crate::state::ApiState;
 
-/// `GET /pyroscope/render`.
-pub async fn render(
-    State(state): State<ApiState>,
-    Query(params): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(render_request(&state, &params, &headers).await)
-}
+query_handler!(
+    /// `GET /pyroscope/render`.
+    render => render_request
+);
 
-/// `GET /pyroscope/render-diff`.
-pub async fn render_diff(
-    State(state): State<ApiState>,
-    Query(params): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(diff_request(&state, &params, &headers).await)
-}
+query_handler!(
+    /// `GET /pyroscope/render-diff`.
+    render_diff => diff_request
+);
 
-/// `GET /pyroscope/label-values`.
-pub async fn label_values(
-    State(state): State<ApiState>,
-    Query(params): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    answer(label_values_request(&state, &params, &headers).await)
-}
+query_handler!(
+    /// `GET /pyroscope/label-values`.
+    label_values => label_values_request
+);
 
 pub fn answer(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)

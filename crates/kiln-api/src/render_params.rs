@@ -203,3 +203,20 @@ pub fn go_json<T: serde::Serialize>(value: &T) -> String {
         .replace('\u{2028}', "\\u2028")
         .replace('\u{2029}', "\\u2029")
 }
+
+/// Defines an axum handler for a `GET` query route: the state, the query
+/// string and the headers go to `$request`, whose error becomes the
+/// response. The legacy and v0 render routes are all this shape.
+macro_rules! query_handler {
+    ($(#[$doc:meta])* $name:ident => $request:ident) => {
+        $(#[$doc])*
+        pub async fn $name(
+            axum::extract::State(state): axum::extract::State<crate::state::ApiState>,
+            axum::extract::Query(params): axum::extract::Query<Vec<(String, String)>>,
+            headers: axum::http::HeaderMap,
+        ) -> axum::response::Response {
+            crate::render::answer($request(&state, &params, &headers).await)
+        }
+    };
+}
+pub(crate) use query_handler;
