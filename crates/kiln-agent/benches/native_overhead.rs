@@ -49,10 +49,9 @@ fn kiln(exe: &Path) -> (Duration, Duration, u64) {
     let status = paused.resume().expect("resume").wait().expect("wait");
     assert!(status.success());
     let exited = start.elapsed();
-    let samples = sampler.stats().samples;
-    let profile = sampler.stop().expect("stop");
+    let (profile, stats) = sampler.stop_with_stats().expect("stop");
     assert!(!profile.samples.is_empty());
-    (exited, start.elapsed(), samples)
+    (exited, start.elapsed(), stats.samples)
 }
 
 fn perf(exe: &Path, call_graph: &[&str]) -> Duration {
