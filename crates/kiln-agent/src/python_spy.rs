@@ -6,6 +6,15 @@
 //! tick (the kernel's per-thread accounting), so idle threads are left out as
 //! `py-spy record` leaves them out, and samples = rate x CPU time even on a
 //! busy machine, where "runnable" is not "running".
+//!
+//! Where the samples land is a different matter on a busy machine: a thread
+//! waiting for a core is read where it stopped, and the kernel stops a
+//! thread whose time slice ran out at its next tick or at a system call
+//! that updates its CPU time (`clock_gettime` of a CPU clock, as Python's
+//! `time.thread_time()`). A loop calling such a clock between short calls
+//! then shows much of its callees' time on the calling line (seen: half of
+//! a profile with two spare busy loops on two cores). py-spy does the same;
+//! perf and the native spy, which sample only running threads, do not.
 
 mod process_spy;
 mod procfs;

@@ -83,11 +83,11 @@ fn python_hot_function_dominates_the_profile() {
     let cold = samples_where(&stacks, |f| f.starts_with(&["<module>", "main", "cold"])) as f64;
     let share = hot / (hot + cold);
     assert!((share - measured).abs() <= 0.05, "hot: {share:.3} of hot+cold, {measured:.3} measured:\n{}", top(&stacks));
-    // Reads of a running (and, on a busy machine, often preempted) 3.11
-    // interpreter sometimes miss the callee's frame and show the caller at
-    // the call line: py-spy's own `record --nonblocking` does it too.
+    // main itself only times the rounds (see hot_cold.py for why it makes
+    // no system call there); a read racing a call or return may still
+    // catch it between frames.
     let main_self = stacks.get("<module>;main").copied().unwrap_or(0) as f64;
-    assert!(main_self < 0.35 * (hot + cold + main_self), "main itself does ~nothing:\n{}", top(&stacks));
+    assert!(main_self < 0.1 * (hot + cold + main_self), "main itself does ~nothing:\n{}", top(&stacks));
     let anywhere = samples_where(&stacks, |f| f.contains(&"hot")) as f64;
     assert!(anywhere <= hot + 2.0, "hot's stacks should start <module>;main;hot:\n{}", top(&stacks));
 }
