@@ -9,7 +9,11 @@
 //! sees one thread at a time (the holder of the interpreter lock), pays the
 //! sampled thread for the whole process's.
 
+use std::collections::hash_map::Entry;
+
 use rustc_hash::FxHashMap;
+
+use crate::proc_file::ProcFile;
 
 /// One thread's (or process's) CPU time at the last tick, and what it has not
 /// been paid yet.
@@ -17,6 +21,8 @@ struct Account {
     last_ns: u64,
     credit_ns: u64,
     tick: u64,
+    /// Where a thread's CPU time is read (processes have none).
+    clock: Option<ThreadClock>,
 }
 
 /// The CPU accounts of one process's threads (or of processes, keyed by pid).
@@ -42,10 +48,19 @@ impl CpuCredit {
     /// The samples thread `tid` of `pid` earned since the last tick (none the
     /// first time it is seen, or when its CPU time cannot be read).
     pub fn due(&mut self, pid: u32, tid: u64) -> u64 {
-        let Some(now_ns) = thread_cpu_ns(pid, tid) else {
-            return 0;
+        let tick = self.tick;
+        let now_ns = match self.threads.entry(tid) {
+            Entry::Occupied(account) => account.into_mut().clock.as_mut().and_then(ThreadClock::read_ns),
+            Entry::Vacant(slot) => {
+                if let Some(mut clock) = ThreadClock::open(pid, tid) {
+                    if let Some(last_ns) = clock.read_ns() {
+                        slot.insert(Account { last_ns, credit_ns: 0, tick, clock: Some(clock) });
+                    }
+                }
+                return 0;
+            }
         };
-        self.pay(tid, now_ns)
+        now_ns.map_or(0, |now_ns| self.pay(tid, now_ns))
     }
 
     /// The samples process `pid` earned since the last call, for the CPU
@@ -61,7 +76,7 @@ impl CpuCredit {
 
     fn pay(&mut self, tid: u64, now_ns: u64) -> u64 {
         let tick = self.tick;
-        let account = self.threads.entry(tid).or_insert(Account { last_ns: now_ns, credit_ns: 0, tick });
+        let account = self.threads.entry(tid).or_insert(Account { last_ns: now_ns, credit_ns: 0, tick, clock: None });
         account.credit_ns += now_ns.saturating_sub(account.last_ns);
         account.last_ns = now_ns;
         account.tick = tick;
@@ -71,13 +86,31 @@ impl CpuCredit {
     }
 }
 
-/// The thread's CPU time: the scheduler's nanoseconds (`schedstat`), else
-/// user + system clock ticks from `stat`.
-fn thread_cpu_ns(pid: u32, tid: u64) -> Option<u64> {
-    if let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/schedstat")) {
-        return text.split_ascii_whitespace().next()?.parse().ok();
+/// A thread's CPU time, kept open: the scheduler's nanoseconds
+/// (`schedstat`), else user + system clock ticks from `stat`.
+enum ThreadClock {
+    Schedstat(ProcFile),
+    Stat(ProcFile),
+}
+
+impl ThreadClock {
+    fn open(pid: u32, tid: u64) -> Option<ThreadClock> {
+        let task = format!("/proc/{pid}/task/{tid}");
+        ProcFile::open(&format!("{task}/schedstat"))
+            .map(ThreadClock::Schedstat)
+            .or_else(|| ProcFile::open(&format!("{task}/stat")).map(ThreadClock::Stat))
     }
-    let text = std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+
+    fn read_ns(&mut self) -> Option<u64> {
+        match self {
+            ThreadClock::Schedstat(file) => file.read()?.split_ascii_whitespace().next()?.parse().ok(),
+            ThreadClock::Stat(file) => stat_cpu_ns(file.read()?),
+        }
+    }
+}
+
+/// User + system time from a task's `stat` text.
+fn stat_cpu_ns(text: &str) -> Option<u64> {
     let fields: Vec<&str> = text[text.rfind(')')? + 1..].split_ascii_whitespace().collect();
     // utime and stime are fields 14 and 15 of proc(5); fields[0] is field 3.
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
@@ -135,13 +168,31 @@ mod tests {
         let me = std::process::id();
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::gettid() } as u64;
-        let before = thread_cpu_ns(me, tid).expect("this thread's cpu");
+        let mut clock = ThreadClock::open(me, tid).expect("this thread's clock");
+        let before = clock.read_ns().expect("this thread's cpu");
         let mut x = 0u64;
         for i in 0..20_000_000u64 {
             x = x.wrapping_add(std::hint::black_box(i));
         }
         assert!(x > 0);
-        assert!(thread_cpu_ns(me, tid).expect("again") > before);
+        assert!(clock.read_ns().expect("again") > before, "the open file reads the time anew");
+    }
+
+    #[test]
+    fn without_schedstat_the_clock_reads_user_and_system_ticks_from_stat() {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        let file = ProcFile::open(&format!("/proc/{}/task/{tid}/stat", std::process::id())).expect("open stat");
+        let mut clock = ThreadClock::Stat(file);
+        let before = clock.read_ns().expect("ticks");
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(100) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        assert!(x > 0);
+        let spent = clock.read_ns().expect("ticks again") - before;
+        assert!((50_000_000..=200_000_000).contains(&spent), "100 ms of spinning read as {spent} ns");
     }
 
     #[test]
@@ -151,13 +202,14 @@ mod tests {
         let spent = std::thread::spawn(move || {
             // SAFETY: gettid has no preconditions.
             let tid = unsafe { libc::gettid() } as u64;
-            let start = thread_cpu_ns(me, tid).expect("the helper's cpu");
+            let mut clock = ThreadClock::open(me, tid).expect("the helper's clock");
+            let start = clock.read_ns().expect("the helper's cpu");
             let mut x = 0u64;
             for i in 0..50_000_000u64 {
                 x = x.wrapping_add(std::hint::black_box(i));
             }
             assert!(x > 0);
-            thread_cpu_ns(me, tid).expect("again") - start
+            clock.read_ns().expect("again") - start
         })
         .join()
         .expect("helper thread");

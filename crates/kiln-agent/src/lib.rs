@@ -20,6 +20,7 @@ mod events;
 mod launch;
 mod objects;
 mod perf_event;
+mod proc_file;
 mod process;
 mod profile_out;
 mod python_spy;

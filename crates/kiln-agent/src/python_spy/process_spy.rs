@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use py_spy::config::LockingStrategy;
 use py_spy::{Config, PythonSpy};
 
-use super::procfs::{maps_python, stat};
+use super::procfs::{maps_python, stat, StatFile};
 use super::schedule::Schedule;
 use super::stacks::Stacks;
 use crate::cpu_credit::CpuCredit;
@@ -207,13 +207,16 @@ impl ProcessSpy {
 
     /// Reads the stacks once per slot of the [`Schedule`].
     fn sample(&mut self, spy: &mut PythonSpy) -> SamplingEnd {
-        let Some(image) = stat(self.pid).map(|s| s.start_stack) else {
+        let Some(mut stat_file) = StatFile::open(self.pid) else {
+            return SamplingEnd::Done;
+        };
+        let Some(image) = stat_file.read().map(|s| s.start_stack) else {
             return SamplingEnd::Done;
         };
         let mut schedule = Schedule::new(Instant::now(), self.shared.period);
         let mut errors = 0;
         while !self.shared.stopped() {
-            match stat(self.pid) {
+            match stat_file.read() {
                 None => return SamplingEnd::Done,
                 Some(s) if s.start_stack != image => return SamplingEnd::Reattach,
                 Some(_) => {}
@@ -223,7 +226,7 @@ impl ProcessSpy {
                     errors = 0;
                     self.record(traces);
                 }
-                Err(_) if stat(self.pid).is_none() => return SamplingEnd::Done,
+                Err(_) if stat_file.read().is_none() => return SamplingEnd::Done,
                 Err(_) => {
                     self.shared.lost.fetch_add(1, Ordering::Relaxed);
                     errors += 1;

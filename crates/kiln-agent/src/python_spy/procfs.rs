@@ -1,7 +1,11 @@
 //! What the Python spy reads from `/proc`: a process's state, whether a
 //! CPython interpreter is mapped into it, and its descendants.
 
+use std::os::unix::fs::DirEntryExt;
+
 use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::proc_file::ProcFile;
 
 /// The fields of `/proc/PID/stat` the spy needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +30,25 @@ impl Stat {
 /// The process's stat, or `None` once it is gone or a zombie.
 pub fn stat(pid: u32) -> Option<Stat> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let stat = parse_stat(&text)?;
+    live(parse_stat(&text)?)
+}
+
+/// A process's `/proc/PID/stat` kept open, for reading on every tick.
+pub struct StatFile(ProcFile);
+
+impl StatFile {
+    /// `None` when the process is gone.
+    pub fn open(pid: u32) -> Option<StatFile> {
+        ProcFile::open(&format!("/proc/{pid}/stat")).map(StatFile)
+    }
+
+    /// The process's stat now, or `None` once it is gone or a zombie.
+    pub fn read(&mut self) -> Option<Stat> {
+        live(parse_stat(self.0.read()?)?)
+    }
+}
+
+fn live(stat: Stat) -> Option<Stat> {
     (stat.state != b'Z' && stat.state != b'X').then_some(stat)
 }
 
@@ -60,21 +82,25 @@ pub fn maps_python(pid: u32) -> bool {
 /// in between stay in the tree, and so do their own children.
 pub struct TreeWatch {
     members: FxHashSet<u32>,
+    /// Each process's parent as read at an earlier scan, keyed by pid with
+    /// the inode of its `/proc` directory (new for a new process, even one
+    /// reusing a pid): a scan reads the `stat` of new processes only.
+    parents: FxHashMap<u32, (u64, u32)>,
 }
 
 impl TreeWatch {
     /// A tree rooted at `root`.
     pub fn new(root: u32) -> TreeWatch {
-        TreeWatch { members: std::iter::once(root).collect() }
+        TreeWatch { members: std::iter::once(root).collect(), parents: FxHashMap::default() }
     }
 
     /// Scans `/proc` and returns the live members, the root included if alive.
     pub fn scan(&mut self) -> Vec<u32> {
-        let parents = all_parents();
-        self.members.retain(|pid| parents.contains_key(pid));
+        self.parents = self.all_parents();
+        self.members.retain(|pid| self.parents.contains_key(pid));
         loop {
             let before = self.members.len();
-            for (&pid, &ppid) in &parents {
+            for (&pid, &(_, ppid)) in &self.parents {
                 if self.members.contains(&ppid) {
                     self.members.insert(pid);
                 }
@@ -87,16 +113,24 @@ impl TreeWatch {
         live.sort_unstable();
         live
     }
-}
 
-/// Every live process's parent.
-fn all_parents() -> FxHashMap<u32, u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return FxHashMap::default();
-    };
-    dir.filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| Some((pid, stat(pid)?.ppid)))
+    /// Every live process's `/proc` inode and parent; zombies are left out
+    /// when first seen (a zombie member stays until reaped, and maps nothing).
+    fn all_parents(&self) -> FxHashMap<u32, (u64, u32)> {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return FxHashMap::default();
+        };
+        dir.filter_map(|entry| {
+            let entry = entry.ok()?;
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let ino = entry.ino();
+            match self.parents.get(&pid) {
+                Some(&(known, ppid)) if known == ino => Some((pid, (ino, ppid))),
+                _ => Some((pid, (ino, stat(pid)?.ppid))),
+            }
+        })
         .collect()
+    }
 }
 
 #[cfg(test)]
@@ -118,7 +152,27 @@ mod tests {
     fn our_own_process_is_alive_and_not_python() {
         let me = stat(std::process::id()).expect("our own stat");
         assert!(!me.stopped());
+        assert_eq!(StatFile::open(std::process::id()).and_then(|mut f| f.read()), Some(me));
         assert!(!maps_python(std::process::id()));
         assert!(TreeWatch::new(std::process::id()).scan().contains(&std::process::id()));
+    }
+
+    #[test]
+    fn a_tree_watch_finds_children_and_grandchildren_started_between_scans() {
+        let mut watch = TreeWatch::new(std::process::id());
+        watch.scan();
+        let mut shell = std::process::Command::new("sh").args(["-c", "sleep 5 & wait"]).spawn().expect("spawn sh");
+        let found = (0..100).find_map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let live = watch.scan();
+            let grandchild = live.iter().find(|&&pid| stat(pid).is_some_and(|s| s.ppid == shell.id()));
+            grandchild.map(|&pid| (live.contains(&shell.id()), pid))
+        });
+        shell.kill().expect("kill sh");
+        shell.wait().expect("reap sh");
+        let (has_child, grandchild) = found.expect("the shell's sleep joined the tree");
+        assert!(has_child);
+        // SAFETY: kill has no memory preconditions; the sleep is our grandchild.
+        unsafe { libc::kill(grandchild as i32, libc::SIGKILL) };
     }
 }
