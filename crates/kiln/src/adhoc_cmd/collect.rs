@@ -1,6 +1,9 @@
 //! Push mode's ingest sink: what the API accepts is merged in memory per
 //! application (`service_name`), profile (`__name__`) and sample types, and
 //! requests in flight are counted so kiln knows when the endpoint is quiet.
+//! Sample types that are gauges (`inuse_space`, `goroutine`: Pyroscope's
+//! `average` aggregation) are averaged over the profiles pushed, not summed:
+//! ten heap snapshots of 100 MB in use are 100 MB in use, not 1 GB.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -12,6 +15,7 @@ use std::time::{Duration, Instant};
 use kiln_api::{IngestSink, Ingested};
 use kiln_model::ingest::labels::{METRIC_NAME, SERVICE_NAME};
 use kiln_model::merge::ProfileMerger;
+use kiln_model::profile_type::default_sample_type_config;
 use kiln_model::Profile;
 
 /// (application, profile name, sample types as `type/unit`).
@@ -81,7 +85,13 @@ impl Collector {
     pub fn take(&self) -> Vec<Collected> {
         let groups = std::mem::take(&mut *self.lock());
         let merged = groups.into_iter().map(|((app, kind, _), g)| (app, kind, g));
-        merged.map(|(app, kind, g)| Collected { app, kind, profile: g.merger.finish(), profiles: g.profiles }).collect()
+        merged
+            .map(|(app, kind, g)| {
+                let mut profile = g.merger.finish();
+                average_gauges(&mut profile, g.profiles);
+                Collected { app, kind, profile, profiles: g.profiles }
+            })
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Key, Group>> {
@@ -123,6 +133,28 @@ impl IngestSink for Collector {
     }
 }
 
+/// Divides the values of gauge sample types by the number of profiles
+/// summed into them (rounded to the nearest).
+fn average_gauges(profile: &mut Profile, profiles: usize) {
+    let n = i64::try_from(profiles).unwrap_or(i64::MAX);
+    if n <= 1 {
+        return;
+    }
+    let gauges: Vec<usize> = (0..profile.sample_types.len())
+        .filter(|&i| {
+            let config = default_sample_type_config(profile.str(profile.sample_types[i].ty));
+            config.is_some_and(|c| c.aggregation.as_deref() == Some("average"))
+        })
+        .collect();
+    for sample in &mut profile.samples {
+        for &i in &gauges {
+            if let Some(value) = sample.values.get_mut(i) {
+                *value = (*value + n / 2) / n;
+            }
+        }
+    }
+}
+
 /// The group of a pushed profile; all its series share these labels.
 fn key(p: &Ingested) -> Key {
     let labels = p.series.first().map(|(labels, _)| labels.as_slice()).unwrap_or_default();
@@ -131,4 +163,46 @@ fn key(p: &Ingested) -> Key {
     let types = profile.sample_types.iter().map(|vt| format!("{}/{}", profile.str(vt.ty), profile.str(vt.unit)));
     let kind = get(METRIC_NAME).unwrap_or_else(|| "unknown".to_owned());
     (get(SERVICE_NAME).unwrap_or_else(|| "unknown_service".to_owned()), kind, types.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use kiln_model::{ProfileBuilder, Tree};
+
+    use super::*;
+
+    fn pushed(name: &str, types: &[(&str, &str)], stacks: &[(&str, &[i64])]) -> Ingested {
+        let mut b = ProfileBuilder::new(types, types[0], 0);
+        for (stack, values) in stacks {
+            b.add_stack(&stack.split(';').collect::<Vec<_>>(), values);
+        }
+        let labels = vec![(SERVICE_NAME.to_owned(), "app".to_owned()), (METRIC_NAME.to_owned(), name.to_owned())];
+        Ingested { id: 0, time_nanos: 0, duration_nanos: 0, profile: Arc::new(b.build()), series: vec![(labels, 0)] }
+    }
+
+    fn folded(c: &Collected, index: usize) -> BTreeMap<String, i64> {
+        Tree::from_profile(&c.profile, index).folded_map()
+    }
+
+    #[test]
+    fn heap_snapshots_pushed_are_averaged_and_cpu_profiles_are_summed() {
+        let heap = [("inuse_objects", "count"), ("inuse_space", "bytes")];
+        let cpu = [("samples", "count"), ("cpu", "nanoseconds")];
+        let collector = Collector::new();
+        for (objects, bytes) in [(2, 100), (4, 300), (6, 500)] {
+            let snapshot = pushed("memory", &heap, &[("main;alloc", &[objects, bytes])]);
+            let burn = pushed("process_cpu", &cpu, &[("main;burn", &[10, 100])]);
+            collector.add(&[snapshot, burn]).expect("accepted");
+        }
+        let taken = collector.take();
+        let memory = taken.iter().find(|c| c.kind == "memory").expect("memory");
+        assert_eq!(memory.profiles, 3);
+        assert_eq!(folded(memory, 0).get("main;alloc"), Some(&4), "objects in use: (2+4+6)/3");
+        assert_eq!(folded(memory, 1).get("main;alloc"), Some(&300), "bytes in use: (100+300+500)/3");
+        let cpu = taken.iter().find(|c| c.kind == "process_cpu").expect("cpu");
+        assert_eq!(folded(cpu, 0).get("main;burn"), Some(&30), "CPU samples add up");
+        assert_eq!(folded(cpu, 1).get("main;burn"), Some(&300));
+    }
 }
