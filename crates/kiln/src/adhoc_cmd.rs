@@ -28,10 +28,10 @@ use clap::{Args, ValueEnum};
 pub struct AdhocArgs {
     /// Which spy samples the program: auto picks python for python*, ruby for ruby/bundle/rails/rake
     /// (or by the interpreter a --pid process runs), else native.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, value_enum, default_value = "auto", conflicts_with_all = ["push", "url"])]
     spy: Spy,
     /// Samples per second of CPU time (exec and --pid; SDKs and pprof endpoints pick their own rate).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, conflicts_with_all = ["push", "url"])]
     sample_rate: u32,
     /// Application name used in file names and the report (default: the command's name; with --push, the
     /// name each SDK sends, all replaced by this one; with --url and no command, the URL's host).

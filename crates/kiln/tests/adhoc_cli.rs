@@ -110,6 +110,23 @@ fn c_program_without_frame_pointers_gives_main_to_hot_with_its_measured_share() 
 }
 
 #[test]
+fn spy_and_sample_rate_are_refused_where_the_sdk_or_endpoint_samples() {
+    let dir = temp_dir();
+    for (option, value, mode) in
+        [("--spy", "python", ["--push"].as_slice()), ("--sample-rate", "250", &["--url", "http://127.0.0.1:9/"])]
+    {
+        let out = run({
+            let mut c = adhoc(&dir);
+            c.args(mode).args([option, value, "--", "true"]);
+            c
+        });
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{option} with {mode:?}: {stderr}");
+        assert!(stderr.contains(option) && stderr.contains("cannot be used with"), "{stderr}");
+    }
+}
+
+#[test]
 fn child_exit_code_passes_through() {
     let dir = temp_dir();
     let mut c = adhoc(&dir);
