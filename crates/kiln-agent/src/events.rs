@@ -8,6 +8,7 @@ use std::os::fd::OwnedFd;
 use perf_event_open_sys::bindings::perf_event_attr;
 
 use crate::error::{Error, Result};
+use crate::fd_limit::raise_fd_limit;
 use crate::perf_event::{disable, online_cpus, open, open_first, redirect_output};
 use crate::ring::{Ring, DATA_PAGES};
 
@@ -86,17 +87,4 @@ fn attach_thread(events: &mut OpenEvents, attr: &perf_event_attr, tid: u32) -> R
 fn threads_of(pid: u32) -> Result<Vec<u32>> {
     let dir = std::fs::read_dir(format!("/proc/{pid}/task")).map_err(|_| Error::NoSuchProcess(pid))?;
     Ok(dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
-}
-
-/// Lifts the soft open-file limit to the hard one: a process with many
-/// threads needs threads × CPUs descriptors.
-fn raise_fd_limit() {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: plain get/setrlimit on a valid struct.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
 }

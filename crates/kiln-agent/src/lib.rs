@@ -17,6 +17,7 @@ mod cpu_credit;
 mod elf_object;
 mod error;
 mod events;
+mod fd_limit;
 mod launch;
 mod objects;
 mod perf_event;

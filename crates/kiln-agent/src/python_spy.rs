@@ -34,6 +34,7 @@ use self::process_spy::{Outcome, Shared};
 use self::procfs::{maps_python, TreeWatch};
 use self::stacks::{build_profile, Span};
 use crate::error::{Error, Result};
+use crate::fd_limit::raise_fd_limit;
 use crate::sampler::{SamplerStats, Target};
 
 /// How often a process tree is scanned for new Python processes.
@@ -69,6 +70,8 @@ impl PythonSampler {
             Target::PidTree(pid) => (pid, true),
         };
         let status = procfs::stat(pid).ok_or(Error::NoSuchProcess(pid))?;
+        // Each thread's `schedstat` stays open while it lives.
+        raise_fd_limit();
         let rate_hz = sample_rate_hz.clamp(1, 10_000);
         let shared = Arc::new(Shared::new(Duration::from_nanos(1_000_000_000 / u64::from(rate_hz))));
         let (verdict, first) = mpsc::channel();

@@ -235,3 +235,31 @@ fn a_command_that_never_runs_python_fails_at_stop() {
     let err = sampler.stop().expect_err("no Python process ran");
     assert!(err.to_string().contains("is not a Python process"), "{err}");
 }
+
+#[test]
+fn threads_beyond_the_soft_open_file_limit_are_still_paid() {
+    // Each thread's schedstat stays open while the spy watches it: with a
+    // soft limit of 64 descriptors, 70 threads need the limit raised.
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain get/setrlimit on a valid struct; this test runs in its
+    // own process under nextest.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        assert!(limit.rlim_max > 256, "the hard open-file limit is {}", limit.rlim_max);
+        limit.rlim_cur = 64;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+    }
+    let (profile, output) = profile_run("many_threads.py", &["70", "0.03"], 200);
+    assert!(output.status.success());
+    let paid: BTreeSet<&str> = profile
+        .samples
+        .iter()
+        .filter(|s| {
+            s.locations.iter().any(|&l| {
+                profile.str(profile.functions[profile.locations[l as usize].lines[0].function as usize].name) == "burn"
+            })
+        })
+        .filter_map(|s| profile.label_str(s, "thread_name"))
+        .collect();
+    assert!(paid.len() >= 66, "{} of 70 threads have samples in burn: {paid:?}", paid.len());
+}
