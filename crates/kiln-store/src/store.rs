@@ -305,7 +305,10 @@ impl Store {
 
     /// Flushes, then stops the background tasks.
     pub async fn close(&self) {
-        let _ = self.inner.shutdown.send(true);
+        // `send_replace` stores the flag even when no task has subscribed
+        // yet (`send` drops it then), and the tasks wait for the value, not
+        // for a change they might subscribe too late to see.
+        self.inner.shutdown.send_replace(true);
         self.inner.flush_wanted.notify_one();
         let tasks: Vec<_> = std::mem::take(&mut *self.tasks.lock().expect("tasks lock"));
         for t in tasks {
@@ -334,14 +337,14 @@ async fn flusher(store: Store) {
     loop {
         tokio::select! {
             _ = store.inner.flush_wanted.notified() => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.wait_for(|&closed| closed) => return,
         }
         let since = last.elapsed();
         if since < interval {
             tokio::select! {
                 _ = tokio::time::sleep(interval - since) => {}
                 _ = store.inner.flush_early.notified() => {}
-                _ = shutdown.changed() => return,
+                _ = shutdown.wait_for(|&closed| closed) => return,
             }
         }
         last = Instant::now();
@@ -356,7 +359,7 @@ async fn maintainer(store: Store, every: Duration) {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = store.inner.maintain_early.notified() => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.wait_for(|&closed| closed) => return,
         }
         if let Err(e) = store.maintain().await {
             tracing::warn!("maintenance failed: {e}");

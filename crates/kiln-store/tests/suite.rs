@@ -60,6 +60,7 @@ suite!(
     a_full_head_is_written_before_the_segment_interval_ends,
     segments_of_a_growing_service_each_read_back_whole,
     segments_piling_up_wake_compaction_and_hold_ingestion_back,
+    a_store_closed_right_after_opening_shuts_down_and_refuses_writes,
 );
 
 async fn acknowledged_profiles_are_queryable(b: Backend) {
@@ -434,4 +435,17 @@ async fn segments_piling_up_wake_compaction_and_hold_ingestion_back(b: Backend) 
     }
     assert_eq!(store.merge_tree("t1", &AllSeries, ALL_TIME).await.unwrap().total(), 300);
     store.close().await;
+}
+
+async fn a_store_closed_right_after_opening_shuts_down_and_refuses_writes(b: Backend) {
+    // close() used to hang when it ran before the background tasks had
+    // first been polled: they never saw the shutdown.
+    let clock = TestClock::new(T0);
+    for round in 0..20 {
+        let store = open(&b, &clock).await;
+        let closed = tokio::time::timeout(Duration::from_secs(10), store.close()).await;
+        assert!(closed.is_ok(), "round {round}: close() did not return");
+        let refused = store.ingest("t1", &[]).await;
+        assert!(refused.is_err(), "round {round}: a closed store accepted a write");
+    }
 }
