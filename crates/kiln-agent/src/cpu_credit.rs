@@ -14,6 +14,7 @@ use std::collections::hash_map::Entry;
 use rustc_hash::FxHashMap;
 
 use crate::proc_file::ProcFile;
+use crate::proc_stat::fields_after_comm;
 
 /// One thread's (or process's) CPU time at the last tick, and what it has not
 /// been paid yet.
@@ -111,7 +112,7 @@ impl ThreadClock {
 
 /// User + system time from a task's `stat` text.
 fn stat_cpu_ns(text: &str) -> Option<u64> {
-    let fields: Vec<&str> = text[text.rfind(')')? + 1..].split_ascii_whitespace().collect();
+    let fields = fields_after_comm(text)?;
     // utime and stime are fields 14 and 15 of proc(5); fields[0] is field 3.
     let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
     // SAFETY: sysconf has no preconditions.
@@ -138,6 +139,11 @@ fn process_cpu_ns(pid: u32) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Burns CPU the optimizer cannot remove; the sum of `0..iterations`.
+    fn spin(iterations: u64) -> u64 {
+        (0..iterations).fold(0u64, |x, i| x.wrapping_add(std::hint::black_box(i)))
+    }
 
     #[test]
     fn cpu_time_is_paid_in_periods_with_fractions_carried_and_idle_threads_unpaid() {
@@ -170,11 +176,7 @@ mod tests {
         let tid = unsafe { libc::gettid() } as u64;
         let mut clock = ThreadClock::open(me, tid).expect("this thread's clock");
         let before = clock.read_ns().expect("this thread's cpu");
-        let mut x = 0u64;
-        for i in 0..20_000_000u64 {
-            x = x.wrapping_add(std::hint::black_box(i));
-        }
-        assert!(x > 0);
+        assert!(spin(20_000_000) > 0);
         assert!(clock.read_ns().expect("again") > before, "the open file reads the time anew");
     }
 
@@ -188,7 +190,7 @@ mod tests {
         let started = std::time::Instant::now();
         let mut x = 0u64;
         while started.elapsed() < std::time::Duration::from_millis(100) {
-            x = x.wrapping_add(std::hint::black_box(1));
+            x = x.wrapping_add(spin(1_000));
         }
         assert!(x > 0);
         let spent = clock.read_ns().expect("ticks again") - before;
@@ -204,11 +206,7 @@ mod tests {
             let tid = unsafe { libc::gettid() } as u64;
             let mut clock = ThreadClock::open(me, tid).expect("the helper's clock");
             let start = clock.read_ns().expect("the helper's cpu");
-            let mut x = 0u64;
-            for i in 0..50_000_000u64 {
-                x = x.wrapping_add(std::hint::black_box(i));
-            }
-            assert!(x > 0);
+            assert!(spin(50_000_000) > 0);
             clock.read_ns().expect("again") - start
         })
         .join()

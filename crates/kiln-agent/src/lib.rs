@@ -22,6 +22,8 @@ mod launch;
 mod objects;
 mod perf_event;
 mod proc_file;
+mod proc_stat;
+mod proc_tree;
 mod process;
 mod profile_out;
 mod python_spy;

@@ -31,10 +31,12 @@ use kiln_model::Profile;
 use rustc_hash::FxHashSet;
 
 use self::process_spy::{Outcome, Shared};
-use self::procfs::{maps_python, TreeWatch};
+use self::procfs::maps_python;
 use self::stacks::{build_profile, Span};
 use crate::error::{Error, Result};
 use crate::fd_limit::raise_fd_limit;
+use crate::proc_stat;
+use crate::proc_tree::TreeWatch;
 use crate::sampler::{SamplerStats, Target};
 
 /// How often a process tree is scanned for new Python processes.
@@ -69,7 +71,7 @@ impl PythonSampler {
             Target::Pid(pid) => (pid, false),
             Target::PidTree(pid) => (pid, true),
         };
-        let status = procfs::stat(pid).ok_or(Error::NoSuchProcess(pid))?;
+        let status = proc_stat::stat(pid).ok_or(Error::NoSuchProcess(pid))?;
         // Each thread's `schedstat` stays open while it lives.
         raise_fd_limit();
         let rate_hz = sample_rate_hz.clamp(1, 10_000);

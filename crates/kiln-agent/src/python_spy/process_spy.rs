@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 use py_spy::config::LockingStrategy;
 use py_spy::{Config, PythonSpy};
 
-use super::procfs::{maps_python, stat, StatFile};
+use super::procfs::maps_python;
 use super::schedule::Schedule;
 use super::stacks::Stacks;
 use crate::cpu_credit::CpuCredit;
 use crate::error::{Error, Result};
+use crate::proc_stat::{stat, StatFile};
 
 /// How long py-spy may keep failing on a process that maps an interpreter
 /// before it is judged not to be a (readable) Python process.

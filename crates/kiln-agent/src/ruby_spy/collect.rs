@@ -15,6 +15,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::stacks::Stacks;
 use super::tree;
 use crate::cpu_credit::CpuCredit;
+use crate::proc_tree::TreeWatch;
 
 /// How long a Ruby process rbspy cannot read yet is retried: a freshly
 /// exec'd `ruby` must load libruby and build its VM first, and one rbspy
@@ -109,6 +110,8 @@ struct Collector<'a> {
     control: &'a Control,
     traces_tx: SyncSender<StackTrace>,
     processes: FxHashMap<u32, Watched>,
+    /// The root's descendants, with `subprocesses`.
+    family: TreeWatch,
     stacks: Stacks,
     error: Option<String>,
 }
@@ -118,7 +121,18 @@ impl<'a> Collector<'a> {
         let mut processes = FxHashMap::default();
         processes.insert(root, Watched::new(period_ns(rate_hz)));
         let root_exe = tree::executable(root);
-        Collector { root, root_exe, rate_hz, control, traces_tx, processes, stacks: Stacks::default(), error: None }
+        let family = TreeWatch::new(root);
+        Collector {
+            root,
+            root_exe,
+            rate_hz,
+            control,
+            traces_tx,
+            processes,
+            family,
+            stacks: Stacks::default(),
+            error: None,
+        }
     }
 
     /// Counts a stack once per period of CPU time its process used since the
@@ -140,7 +154,7 @@ impl<'a> Collector<'a> {
     /// Watches descendants not seen before and forgets finished ones that
     /// are gone.
     fn discover(&mut self) {
-        let living: FxHashSet<u32> = tree::descendants(self.root).into_iter().collect();
+        let living: FxHashSet<u32> = self.family.scan().into_iter().collect();
         let root = self.root;
         self.processes.retain(|pid, w| *pid == root || living.contains(pid) || !matches!(w.watch, Watch::Done));
         let period_ns = period_ns(self.rate_hz);

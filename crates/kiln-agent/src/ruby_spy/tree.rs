@@ -1,37 +1,7 @@
-//! The processes of a target, read from `/proc`: its descendants, and
-//! whether one runs a Ruby interpreter yet.
+//! The processes of a target, read from `/proc`: whether one runs a Ruby
+//! interpreter yet, and whether it is still there.
 
 use std::path::Path;
-
-use rustc_hash::FxHashMap;
-
-/// Every living descendant of `root` (children, grandchildren, ...).
-pub(super) fn descendants(root: u32) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
-    let mut children: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
-    for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
-        if let Some(parent) = parent_of(pid) {
-            children.entry(parent).or_default().push(pid);
-        }
-    }
-    let mut found = Vec::new();
-    let mut next = vec![root];
-    while let Some(pid) = next.pop() {
-        for &child in children.get(&pid).map_or(&[][..], Vec::as_slice) {
-            found.push(child);
-            next.push(child);
-        }
-    }
-    found
-}
-
-/// The parent pid, the field after the command name in `/proc/<pid>/stat`.
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
-}
 
 /// Whether `pid` runs Ruby: its executable is named `ruby*` (`/usr/bin/ruby3.1`,
 /// an rbenv `.../bin/ruby`) or it has mapped a `libruby`. Anything else is
