@@ -251,15 +251,12 @@ fn threads_beyond_the_soft_open_file_limit_are_still_paid() {
     }
     let (profile, output) = profile_run("many_threads.py", &["70", "0.03"], 200);
     assert!(output.status.success());
-    let paid: BTreeSet<&str> = profile
-        .samples
-        .iter()
-        .filter(|s| {
-            s.locations.iter().any(|&l| {
-                profile.str(profile.functions[profile.locations[l as usize].lines[0].function as usize].name) == "burn"
-            })
-        })
-        .filter_map(|s| profile.label_str(s, "thread_name"))
-        .collect();
+    let in_burn = |sample: &kiln_model::Sample| {
+        let mut found = false;
+        profile.for_each_frame_root_first(sample, |frame| found |= frame == "burn");
+        found
+    };
+    let paid: BTreeSet<&str> =
+        profile.samples.iter().filter(|s| in_burn(s)).filter_map(|s| profile.label_str(s, "thread_name")).collect();
     assert!(paid.len() >= 66, "{} of 70 threads have samples in burn: {paid:?}", paid.len());
 }
