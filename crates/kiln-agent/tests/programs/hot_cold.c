@@ -32,10 +32,18 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Rounds of a few ms whose length varies at random: rounds of one fixed
+ * length (it came to 10.1 ms on this machine) alias with a 100 or 200 Hz
+ * sampler, whose samples then keep landing at the same point of a round
+ * (seen: 50% in hot instead of 80%). perf samples the same way. */
 __attribute__((noipa)) void run(double seconds) {
-    const long chunk = 125000; /* a few ms of work */
+    uint64_t r = 88172645463325252ULL;
     double hot_s = 0, cold_s = 0, start = now();
     while (now() - start < seconds) {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        long chunk = 60000 + (long)(r % 130000); /* 125000 on average */
         double t0 = now();
         sink += hot(4 * chunk);
         double t1 = now();
