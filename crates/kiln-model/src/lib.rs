@@ -7,6 +7,7 @@
 pub mod builder;
 pub mod convert;
 pub mod detect;
+pub mod duration;
 pub mod error;
 pub mod flamebearer;
 pub mod flamegraph;
