@@ -11,7 +11,7 @@ mod server;
 mod sink;
 mod staging;
 
-pub use config::{parse_duration, Config};
+pub use config::Config;
 pub use error::ServerError;
 pub use query::StoreQuery;
 pub use server::{start, Running};

@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::adhoc::AdhocDir;
-use crate::config::{parse_duration, Config};
+use crate::config::Config;
 use crate::error::ServerError;
 use crate::query::StoreQuery;
 use crate::sink::StoreSink;
@@ -40,7 +40,7 @@ impl Running {
     }
 }
 
-fn api_state(config: &Config, store: Store, adhoc: AdhocDir) -> Result<ApiState, ServerError> {
+fn api_state(config: &Config, store: Store, adhoc: AdhocDir) -> ApiState {
     let mut state = ApiState::new(Arc::new(StoreSink(store.clone())));
     state.query = Some(Arc::new(StoreQuery(store)));
     state.adhoc = Some(Arc::new(adhoc));
@@ -52,9 +52,9 @@ fn api_state(config: &Config, store: Store, adhoc: AdhocDir) -> Result<ApiState,
     l.max_label_names_per_series = config.max_label_names_per_series;
     l.max_label_name_length = config.max_label_name_length;
     l.max_label_value_length = config.max_label_value_length;
-    l.reject_older_than_nanos = parse_duration(&config.reject_older_than)?.as_nanos() as i64;
-    l.reject_newer_than_nanos = parse_duration(&config.reject_newer_than)?.as_nanos() as i64;
-    Ok(state)
+    l.reject_older_than_nanos = config.reject_older_than.as_nanos() as i64;
+    l.reject_newer_than_nanos = config.reject_newer_than.as_nanos() as i64;
+    state
 }
 
 /// Opens the store and starts serving; `signals` makes SIGINT/SIGTERM stop
@@ -69,14 +69,14 @@ pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool
     }
     let fs = LocalFileSystem::new_with_prefix(&store_dir).map_err(kiln_store::Error::from)?.with_fsync(true);
     let store_config = StoreConfig {
-        retention_max_age: config.retention_max_age()?,
+        retention_max_age: config.retention_max_age,
         retention_max_bytes: config.retention_max_bytes,
         ..StoreConfig::default()
     };
     let store = Store::open(Arc::new(fs), store_config).await?;
     // Where `kiln adhoc` saves its runs when both use the default data directory.
     let adhoc = AdhocDir::open(data_dir.join("adhoc"))?;
-    let app = router(api_state(&config, store.clone(), adhoc)?);
+    let app = router(api_state(&config, store.clone(), adhoc));
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!("kiln server listening on {addr}, data in {}", data_dir.display());

@@ -6,7 +6,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 
-use kiln_server::{parse_duration, Config};
+use std::time::Duration;
+
+use kiln_server::Config;
 use kiln_store::{AllSeries, Store, StoreConfig, TimeRange};
 use object_store::local::LocalFileSystem;
 
@@ -23,23 +25,63 @@ fn config_layers_defaults_file_env_and_flags_in_order() {
     let c = Config::load(Some(file), &env, &flags(&[("listen", "127.0.0.1:2222")])).unwrap();
     assert_eq!(c.listen, "127.0.0.1:2222");
     assert_eq!(c.max_body_bytes, 20);
-    assert_eq!(c.retention_max_age().unwrap(), Some(std::time::Duration::from_secs(7 * 86_400)));
+    assert_eq!(c.retention_max_age, Some(Duration::from_secs(7 * 86_400)));
     assert_eq!(c.max_profile_size_bytes, 4 << 20, "defaults stay");
     assert_eq!(c.data_dir(&env), std::path::PathBuf::from("/home/u/.local/share/kiln"));
     assert_eq!(Config::default().listen, "0.0.0.0:4040");
 }
 
 #[test]
-fn unknown_keys_and_bad_values_are_errors() {
+fn durations_are_parsed_once_from_the_file_the_environment_and_flags() {
+    let file = "reject_older_than = \"1.5m\"\nretention_max_age = \"2w\"\n";
+    let env = flags(&[("KILN_REJECT_NEWER_THAN", "500ms")]);
+    let c = Config::load(Some(file), &env, &flags(&[("retention_max_age", "12h")])).unwrap();
+    assert_eq!(c.reject_older_than, Duration::from_secs(90));
+    assert_eq!(c.reject_newer_than, Duration::from_millis(500));
+    assert_eq!(c.retention_max_age, Some(Duration::from_secs(12 * 3600)), "the flag wins over the file");
+    let zero = Config::load(None, &flags(&[("KILN_REJECT_OLDER_THAN", "0")]), &BTreeMap::new()).unwrap();
+    assert_eq!(zero.reject_older_than, Duration::ZERO);
+}
+
+#[test]
+fn unknown_keys_in_the_file_or_flags_and_bad_values_are_errors() {
     let none = BTreeMap::new();
     let e = Config::load(Some("lisen = \"x\""), &none, &none).unwrap_err().to_string();
     assert!(e.contains("lisen"), "{e}");
-    let e = Config::load(None, &flags(&[("KILN_LISEN", "x")]), &none).unwrap_err().to_string();
-    assert!(e.contains("KILN_LISEN") && e.contains("KILN_LISTEN"), "{e}");
+    let e = Config::load(None, &none, &flags(&[("lisen", "x")])).unwrap_err().to_string();
+    assert!(e.contains("lisen"), "{e}");
     let e = Config::load(None, &flags(&[("KILN_MAX_BODY_BYTES", "lots")]), &none).unwrap_err().to_string();
-    assert!(e.contains("whole number"), "{e}");
-    assert!(parse_duration("3 days").is_err());
-    assert_eq!(parse_duration("90s").unwrap().as_secs(), 90);
+    assert!(e.contains("max_body_bytes") && e.contains("whole number"), "{e}");
+    let e = Config::load(Some("reject_older_than = \"3 days\""), &none, &none).unwrap_err().to_string();
+    assert!(e.contains("reject_older_than: unknown unit \" days\" in \"3 days\""), "{e}");
+    let e = Config::load(Some("max_body_bytes = \"10\""), &none, &none).unwrap_err().to_string();
+    assert!(e.contains("max_body_bytes"), "a file's values keep their TOML type: {e}");
+}
+
+#[test]
+fn unknown_kiln_environment_variables_are_warnings_not_errors() {
+    // What Kubernetes injects for a service named `kiln`, and a typo.
+    let env = flags(&[
+        ("KILN_SERVICE_HOST", "10.0.0.1"),
+        ("KILN_PORT", "tcp://10.0.0.1:4040"),
+        ("KILN_PORT_4040_TCP_ADDR", "10.0.0.1"),
+        ("KILN_RETENTON_MAX_AGE", "30d"),
+    ]);
+    let c = Config::load(None, &env, &BTreeMap::new()).expect("unknown KILN_* variables do not stop the server");
+    assert_eq!(c, Config::default(), "and they set nothing");
+    let warnings = Config::unknown_env(&env);
+    assert_eq!(warnings.len(), 4, "{warnings:?}");
+    let typo = warnings.iter().find(|w| w.contains("KILN_RETENTON_MAX_AGE")).unwrap();
+    assert!(typo.contains("did you mean KILN_RETENTION_MAX_AGE?"), "{typo}");
+    let port = warnings.iter().find(|w| w.contains("KILN_PORT_4040_TCP_ADDR")).unwrap();
+    assert!(!port.contains("did you mean"), "no key is near: {port}");
+}
+
+#[test]
+fn the_keys_are_the_config_fields() {
+    let keys = Config::keys();
+    assert_eq!(keys.len(), 12, "{keys:?}");
+    assert_eq!((keys[0], keys[11]), ("listen", "reject_newer_than"));
 }
 
 /// One HTTP/1.1 request; returns the status code and body.

@@ -18,7 +18,7 @@ pub struct ServerArgs {
     /// Data directory [default: $XDG_DATA_HOME/kiln or ~/.local/share/kiln].
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Drop data older than this (e.g. 30d).
+    /// Drop data older than this (e.g. 30d, 12h, 2w).
     #[arg(long)]
     retention_max_age: Option<String>,
     /// Drop the oldest data while the store is larger than this many bytes.
