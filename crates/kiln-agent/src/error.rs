@@ -30,6 +30,16 @@ pub enum Error {
     /// process, or runs a Ruby version rbspy does not know.
     #[error("the Ruby spy could not read Ruby stacks from pid {pid} (is it a Ruby process?): {message}")]
     RubySpy { pid: u32, message: String },
+    /// A URL kiln cannot use (not `http://`, no host, a bad port).
+    #[error("{0}")]
+    Url(String),
+    /// An HTTP exchange failed: connecting, sending, reading, a timeout, or
+    /// an answer other than 2xx.
+    #[error("{0}")]
+    Http(String),
+    /// A profile pushed or scraped could not be decoded or merged.
+    #[error("{what}: {source}")]
+    Profile { what: String, source: kiln_model::Error },
 }
 
 impl Error {

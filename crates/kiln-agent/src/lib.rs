@@ -10,7 +10,9 @@
 //! interpreters' own stacks; [`Spy`] picks one for a command or process.
 //! [`spawn_paused`] starts a command stopped after `exec` so nothing it does
 //! escapes the sampler; [`run_session`] runs a whole `kiln adhoc` session
-//! around them, forwarding signals ([`SignalForwarding`]).
+//! around them, forwarding signals ([`SignalForwarding`]). [`upstream`]
+//! holds the push and pull upstreams of `kiln adhoc`, over kiln's one HTTP
+//! client ([`http`]).
 
 mod collector;
 mod cpu_credit;
@@ -18,6 +20,7 @@ mod elf_object;
 mod error;
 mod events;
 mod fd_limit;
+pub mod http;
 mod launch;
 mod objects;
 mod perf_event;
@@ -36,6 +39,7 @@ mod session;
 mod signals;
 mod spy;
 mod symbolize;
+pub mod upstream;
 
 pub use error::{Error, Result};
 pub use launch::{spawn_paused, PausedChild};

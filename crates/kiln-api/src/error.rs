@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use kiln_model::ingest::limits::Rejection;
 use kiln_model::ErrorKind;
 
+use crate::sink::{SinkError, SinkErrorKind};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiErrorKind {
     /// Bad metadata or a malformed body: 400, `invalid_argument`.
@@ -90,6 +92,18 @@ impl From<kiln_model::Error> for ApiError {
             _ => ApiErrorKind::InvalidArgument,
         };
         ApiError::new(kind, e.format, e.to_string())
+    }
+}
+
+impl From<SinkError> for ApiError {
+    fn from(e: SinkError) -> Self {
+        let kind = match e.kind {
+            SinkErrorKind::Unavailable => ApiErrorKind::Unavailable,
+            SinkErrorKind::TooLarge => ApiErrorKind::TooLarge,
+            SinkErrorKind::InvalidArgument => ApiErrorKind::InvalidArgument,
+            SinkErrorKind::Internal => ApiErrorKind::Internal,
+        };
+        ApiError::new(kind, "storage", e.message)
     }
 }
 

@@ -71,7 +71,7 @@ pub use error::{ApiError, ApiErrorKind};
 pub use metrics::Metrics;
 pub use querier::{Answer, QueryService};
 pub use request::{DEFAULT_TENANT, TENANT_HEADER};
-pub use sink::{IngestSink, Ingested, SeriesRef};
+pub use sink::{IngestSink, Ingested, SeriesRef, SinkError, SinkErrorKind};
 pub use state::{ApiState, Clock};
 
 /// Every route of the API over the given state.

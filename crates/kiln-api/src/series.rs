@@ -8,7 +8,7 @@ use std::sync::Arc;
 use kiln_model::ingest::series::PushSeries;
 use kiln_model::Profile;
 
-use crate::error::{ApiError, ApiErrorKind};
+use crate::error::ApiError;
 use crate::sink::{Ingested, SeriesRef};
 use crate::state::ApiState;
 
@@ -56,11 +56,7 @@ pub async fn store(
 ) -> Result<(), ApiError> {
     let n = profiles.len() as u64;
     if !profiles.is_empty() {
-        state
-            .sink
-            .ingest(tenant, profiles)
-            .await
-            .map_err(|e| ApiError::new(ApiErrorKind::Unavailable, "storage", e))?;
+        state.sink.ingest(tenant, profiles).await?;
     }
     state.metrics.ingested(tenant, format, n, body_bytes);
     Ok(())

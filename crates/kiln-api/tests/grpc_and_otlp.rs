@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures::future::BoxFuture;
 use http_body_util::BodyExt;
-use kiln_api::{router, ApiState, IngestSink, Ingested};
+use kiln_api::{router, ApiState, IngestSink, Ingested, SinkError};
 use prost::Message;
 use tower::ServiceExt;
 
@@ -19,7 +19,7 @@ const OTLP_JSON: &[u8] = include_bytes!("../../kiln-model/tests/fixtures/otlp/re
 struct Recorder(Mutex<Vec<Ingested>>);
 
 impl IngestSink for Recorder {
-    fn ingest<'a>(&'a self, _: &'a str, profiles: Vec<Ingested>) -> BoxFuture<'a, Result<(), String>> {
+    fn ingest<'a>(&'a self, _: &'a str, profiles: Vec<Ingested>) -> BoxFuture<'a, Result<(), SinkError>> {
         self.0.lock().unwrap().extend(profiles);
         Box::pin(async { Ok(()) })
     }

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures::future::BoxFuture;
 use http_body_util::BodyExt;
-use kiln_api::{router, ApiState, IngestSink, Ingested};
+use kiln_api::{router, ApiState, IngestSink, Ingested, SinkError};
 use kiln_model::{gzip, Tree};
 use prost::Message;
 use tower::ServiceExt;
@@ -20,7 +20,7 @@ const SPEEDSCOPE: &[u8] = include_bytes!("../../kiln-model/tests/fixtures/py-spy
 struct Recorder(Mutex<Vec<(String, Vec<Ingested>)>>);
 
 impl IngestSink for Recorder {
-    fn ingest<'a>(&'a self, tenant: &'a str, profiles: Vec<Ingested>) -> BoxFuture<'a, Result<(), String>> {
+    fn ingest<'a>(&'a self, tenant: &'a str, profiles: Vec<Ingested>) -> BoxFuture<'a, Result<(), SinkError>> {
         self.0.lock().unwrap().push((tenant.to_owned(), profiles));
         Box::pin(async { Ok(()) })
     }

@@ -1,13 +1,13 @@
 //! The storage engine as the API's ingest sink.
 
 use futures::future::BoxFuture;
-use kiln_api::{IngestSink, Ingested};
-use kiln_store::{IngestProfile, IngestSeries, Store};
+use kiln_api::{IngestSink, Ingested, SinkError, SinkErrorKind};
+use kiln_store::{ErrorKind, IngestProfile, IngestSeries, Store};
 
 pub struct StoreSink(pub Store);
 
 impl IngestSink for StoreSink {
-    fn ingest<'a>(&'a self, tenant: &'a str, profiles: Vec<Ingested>) -> BoxFuture<'a, Result<(), String>> {
+    fn ingest<'a>(&'a self, tenant: &'a str, profiles: Vec<Ingested>) -> BoxFuture<'a, Result<(), SinkError>> {
         let batch: Vec<IngestProfile> = profiles
             .into_iter()
             .map(|p| IngestProfile {
@@ -22,6 +22,32 @@ impl IngestSink for StoreSink {
                     .collect(),
             })
             .collect();
-        Box::pin(async move { self.0.ingest(tenant, &batch).await.map_err(|e| e.to_string()) })
+        Box::pin(async move { self.0.ingest(tenant, &batch).await.map_err(sink_error) })
+    }
+}
+
+/// What a store failure means to the client: a failing object store or a
+/// store shutting down is worth retrying (503); damage is ours (500).
+fn sink_error(e: kiln_store::Error) -> SinkError {
+    let kind = match e.kind {
+        ErrorKind::Storage | ErrorKind::Closed => SinkErrorKind::Unavailable,
+        ErrorKind::InvalidArgument => SinkErrorKind::InvalidArgument,
+        ErrorKind::Corrupt | ErrorKind::UnsupportedVersion => SinkErrorKind::Internal,
+    };
+    SinkError::new(kind, e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_failures_map_to_what_the_client_can_do() {
+        let kind = |k| sink_error(kiln_store::Error::new(k, "m")).kind;
+        assert_eq!(kind(ErrorKind::Storage), SinkErrorKind::Unavailable);
+        assert_eq!(kind(ErrorKind::Closed), SinkErrorKind::Unavailable);
+        assert_eq!(kind(ErrorKind::InvalidArgument), SinkErrorKind::InvalidArgument);
+        assert_eq!(kind(ErrorKind::Corrupt), SinkErrorKind::Internal);
+        assert_eq!(sink_error(kiln_store::Error::new(ErrorKind::UnsupportedVersion, "v9")).message, "v9");
     }
 }

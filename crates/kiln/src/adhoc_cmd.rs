@@ -11,12 +11,10 @@
 //! files and the copy in the data directory.
 
 mod child;
-mod collect;
 mod native;
 mod output;
 mod pull;
 mod push;
-mod scrape;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

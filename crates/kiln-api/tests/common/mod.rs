@@ -8,14 +8,14 @@ use std::sync::Mutex;
 
 use futures::future::BoxFuture;
 use kiln_api::pb::types::v1 as t;
-use kiln_api::{Answer, IngestSink, Ingested};
+use kiln_api::{Answer, IngestSink, Ingested, SinkError, SinkErrorKind};
 
 /// Refuses every write: these tests only query.
 pub struct NoIngest;
 
 impl IngestSink for NoIngest {
-    fn ingest<'a>(&'a self, _: &'a str, _: Vec<Ingested>) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async { Err("read-only".to_owned()) })
+    fn ingest<'a>(&'a self, _: &'a str, _: Vec<Ingested>) -> BoxFuture<'a, Result<(), SinkError>> {
+        Box::pin(async { Err(SinkError::new(SinkErrorKind::InvalidArgument, "read-only")) })
     }
 }
 

@@ -10,13 +10,13 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
+use kiln_agent::upstream::PprofEndpoint;
 use kiln_model::merge::ProfileMerger;
 use kiln_model::profile_type::pprof_metric_name;
 use kiln_model::Profile;
 
 use super::child::{Child, StopOnSignal};
 use super::output::{self, Report};
-use super::scrape::Endpoint;
 use super::{command_line, command_name, sanitize, AdhocArgs};
 
 /// Seconds of profile asked for per scrape: short, so the last scrape ends
@@ -32,7 +32,7 @@ const EXIT_GRACE: Duration = Duration::from_millis(300);
 
 /// Scrapes until the command exits (or `--duration`, or Ctrl-C) and writes the report.
 pub fn run(args: &AdhocArgs, url: &str) -> anyhow::Result<i32> {
-    let endpoint = Endpoint::parse(url, WINDOW_SECS)?;
+    let endpoint = PprofEndpoint::parse(url, WINDOW_SECS)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let name = args.application_name.clone().or_else(|| command_name(args));
     let app = sanitize(&name.unwrap_or_else(|| endpoint.host().to_owned()));
@@ -44,11 +44,11 @@ pub fn run(args: &AdhocArgs, url: &str) -> anyhow::Result<i32> {
         match runtime.block_on(endpoint.fetch()) {
             Ok(profile) => pulled.add(&profile)?,
             Err(e) if target.stops_within(pulled.exit_grace())? => {
-                pulled.cut_short = Some(e);
+                pulled.cut_short = Some(e.into());
                 break;
             }
             Err(e) => {
-                let failing = pulled.failed(e, began);
+                let failing = pulled.failed(e.into(), began);
                 if !target.has_command() && (pulled.scrapes == 0 || failing >= GIVE_UP) {
                     break;
                 }

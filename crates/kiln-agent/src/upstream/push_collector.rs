@@ -1,6 +1,7 @@
-//! Push mode's ingest sink: what the API accepts is merged in memory per
+//! The push upstream's ingest sink: what kiln-api's router accepts is merged in memory per
 //! application (`service_name`), profile (`__name__`) and sample types, and
-//! requests in flight are counted so kiln knows when the endpoint is quiet.
+//! requests in flight are counted so the caller knows when the endpoint is
+//! quiet (`settle`).
 //! Sample types that are gauges (`inuse_space`, `goroutine`: Pyroscope's
 //! `average` aggregation) are averaged over the profiles pushed, not summed:
 //! ten heap snapshots of 100 MB in use are 100 MB in use, not 1 GB.
@@ -12,17 +13,23 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use kiln_api::{IngestSink, Ingested};
+use kiln_api::{IngestSink, Ingested, SinkError, SinkErrorKind};
 use kiln_model::ingest::labels::{METRIC_NAME, SERVICE_NAME};
 use kiln_model::merge::ProfileMerger;
 use kiln_model::profile_type::default_sample_type_config;
 use kiln_model::Profile;
 
+/// After the pushing program exits, requests are still taken until none
+/// has been seen for this long...
+const QUIET: Duration = Duration::from_millis(200);
+/// ...or for at most this long.
+pub const GRACE: Duration = Duration::from_secs(2);
+
 /// (application, profile name, sample types as `type/unit`).
 type Key = (String, String, Vec<String>);
 
-/// Collects pushed profiles until [`Collector::close`].
-pub struct Collector {
+/// Collects pushed profiles until [`PushCollector::close`].
+pub struct PushCollector {
     groups: Mutex<BTreeMap<Key, Group>>,
     closed: AtomicBool,
     in_flight: AtomicUsize,
@@ -43,9 +50,15 @@ pub struct Collected {
     pub profiles: usize,
 }
 
-impl Collector {
-    pub fn new() -> Collector {
-        Collector {
+impl Default for PushCollector {
+    fn default() -> Self {
+        PushCollector::new()
+    }
+}
+
+impl PushCollector {
+    pub fn new() -> PushCollector {
+        PushCollector {
             groups: Mutex::default(),
             closed: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
@@ -81,6 +94,16 @@ impl Collector {
         *self.last_activity.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
+    /// Lets requests sent just before the program exited arrive, then closes.
+    pub fn settle(&self) {
+        self.touch();
+        let started = Instant::now();
+        while !self.idle_for(QUIET) && started.elapsed() < GRACE {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.close();
+    }
+
     /// Takes the merged profiles, ordered by application and profile name.
     pub fn take(&self) -> Vec<Collected> {
         let groups = std::mem::take(&mut *self.lock());
@@ -98,14 +121,14 @@ impl Collector {
         self.groups.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn add(&self, profiles: &[Ingested]) -> Result<(), String> {
+    fn add(&self, profiles: &[Ingested]) -> Result<(), SinkError> {
         if self.closed.load(Ordering::SeqCst) {
             return Ok(());
         }
         let mut groups = self.lock();
         for p in profiles {
             let group = groups.entry(key(p)).or_default();
-            group.merger.add(&p.profile).map_err(|e| e.to_string())?;
+            group.merger.add(&p.profile).map_err(refused)?;
             group.profiles += 1;
         }
         Ok(())
@@ -113,7 +136,7 @@ impl Collector {
 }
 
 /// A request in flight, counted until dropped.
-pub struct InFlight<'a>(&'a Collector);
+pub struct InFlight<'a>(&'a PushCollector);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -122,15 +145,24 @@ impl Drop for InFlight<'_> {
     }
 }
 
-impl IngestSink for Collector {
+impl IngestSink for PushCollector {
     fn ingest<'a>(
         &'a self,
         _tenant: &'a str,
         profiles: Vec<Ingested>,
-    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<(), SinkError>> + Send + 'a>> {
         let result = self.add(&profiles);
         Box::pin(std::future::ready(result))
     }
+}
+
+/// A pushed profile that cannot be merged with the others of its group.
+fn refused(e: kiln_model::Error) -> SinkError {
+    let kind = match e.kind {
+        kiln_model::ErrorKind::TooLarge => SinkErrorKind::TooLarge,
+        _ => SinkErrorKind::InvalidArgument,
+    };
+    SinkError::new(kind, e.to_string())
 }
 
 /// Divides the values of gauge sample types by the number of profiles
@@ -190,7 +222,7 @@ mod tests {
     fn heap_snapshots_pushed_are_averaged_and_cpu_profiles_are_summed() {
         let heap = [("inuse_objects", "count"), ("inuse_space", "bytes")];
         let cpu = [("samples", "count"), ("cpu", "nanoseconds")];
-        let collector = Collector::new();
+        let collector = PushCollector::new();
         for (objects, bytes) in [(2, 100), (4, 300), (6, 500)] {
             let snapshot = pushed("memory", &heap, &[("main;alloc", &[objects, bytes])]);
             let burn = pushed("process_cpu", &cpu, &[("main;burn", &[10, 100])]);

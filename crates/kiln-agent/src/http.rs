@@ -1,0 +1,141 @@
+//! The one HTTP client of kiln: plain HTTP/1.1 over TCP with hyper, one
+//! connection per request, and the one URL parser. Used by the pprof
+//! scraper (`upstream::scrape`) and by `kiln query`'s Connect calls.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::HOST;
+use hyper::Uri;
+use hyper_util::rt::TokioIo;
+
+use crate::error::{Error, Result};
+
+/// An `http://host[:port][/path][?query]` URL; without a scheme, `http` is
+/// meant. `https` and other schemes are refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url {
+    text: String,
+    host: String,
+    port: u16,
+    /// `host[:port]` as written, for the `Host` header.
+    authority: String,
+    path: String,
+    query: Option<String>,
+}
+
+/// A response: status code and whole body.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+impl Url {
+    pub fn parse(text: &str) -> Result<Url> {
+        let bad = |message: &str| Error::Url(format!("{text}: {message}"));
+        let full = if text.contains("://") { text.to_owned() } else { format!("http://{text}") };
+        let uri: Uri = full.parse().map_err(|e| bad(&format!("not a URL ({e})")))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => return Err(bad("TLS not supported yet; use an http:// URL")),
+            Some(scheme) => return Err(bad(&format!("unsupported scheme {scheme:?}; use an http:// URL"))),
+            None => return Err(bad("use an http:// URL")),
+        }
+        let authority = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        let host = uri.host().map(|h| h.trim_matches(['[', ']'])).filter(|h| !h.is_empty());
+        let port = match authority.rsplit_once(':') {
+            Some((_, p)) if !p.contains(']') => p.parse().map_err(|_| bad(&format!("invalid port {p:?}")))?,
+            _ => 80,
+        };
+        Ok(Url {
+            text: text.to_owned(),
+            host: host.ok_or_else(|| bad("no host"))?.to_owned(),
+            port,
+            authority,
+            path: uri.path().to_owned(),
+            query: uri.query().map(str::to_owned),
+        })
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The path, `/` when the URL has none.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn query(&self) -> Option<&str> {
+        self.query.as_deref()
+    }
+
+    /// `rest` (starting with `/`) under this URL's path, as a request target.
+    pub fn join(&self, rest: &str) -> String {
+        format!("{}{rest}", self.path.trim_end_matches('/'))
+    }
+
+    /// GETs `target` (path and query) from this URL's server.
+    pub async fn get(&self, target: &str) -> Result<Response> {
+        let request = hyper::Request::get(target);
+        self.send(request, Bytes::new()).await
+    }
+
+    /// POSTs `body` with `headers` to `target` on this URL's server.
+    pub async fn post(&self, target: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Response> {
+        let request = headers.iter().fold(hyper::Request::post(target), |r, (k, v)| r.header(*k, *v));
+        self.send(request, Bytes::from(body)).await
+    }
+
+    async fn send(&self, request: hyper::http::request::Builder, body: Bytes) -> Result<Response> {
+        let address = format!("{}:{}", self.host, self.port);
+        let failed = |what: &str, e: &dyn std::fmt::Display| Error::Http(format!("{what} {address}: {e}"));
+        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| failed("connecting to", &e))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| failed("connecting to", &e))?;
+        let connection = tokio::spawn(connection);
+        let request = request.header(HOST, &self.authority).body(Full::new(body));
+        let request = request.map_err(|e| Error::Http(format!("{}: {e}", self.text)))?;
+        let response = sender.send_request(request).await.map_err(|e| failed("requesting from", &e))?;
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.map_err(|e| failed("reading from", &e))?.to_bytes();
+        connection.abort();
+        Ok(Response { status, body })
+    }
+}
+
+impl std::fmt::Display for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_gives_host_port_path_and_query() {
+        let u = Url::parse("http://localhost:6060/debug/pprof/heap?gc=1").unwrap();
+        assert_eq!((u.host(), u.port(), u.path(), u.query()), ("localhost", 6060, "/debug/pprof/heap", Some("gc=1")));
+        let u = Url::parse("http://[::1]/prefix/").unwrap();
+        assert_eq!((u.host(), u.port(), u.join("/a")), ("::1", 80, "/prefix/a".to_owned()));
+        assert_eq!(Url::parse("127.0.0.1:4040").unwrap().join("/q"), "/q", "no scheme means http");
+    }
+
+    #[test]
+    fn only_plain_http_urls_with_a_host_are_taken() {
+        let message = |url: &str| Url::parse(url).unwrap_err().to_string();
+        assert!(message("https://h/x").contains("TLS not supported yet"));
+        assert!(message("ftp://h/x").contains("unsupported scheme \"ftp\""));
+        assert!(message("http:///x").contains("http:///x"));
+        assert!(message("http://h:port/").contains("invalid port \"port\""));
+    }
+}
