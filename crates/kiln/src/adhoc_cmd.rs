@@ -46,7 +46,7 @@ pub struct AdhocArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_value = "html")]
     format: Vec<output::Format>,
     /// Stop profiling after this long, e.g. `30s`, `2m`, `500ms` (a command still runs to its end).
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = crate::parse_duration)]
     duration: Option<Duration>,
     /// Attach to this running process instead of running a command.
     #[arg(long, conflicts_with = "command")]
@@ -77,11 +77,6 @@ fn parse_tag(s: &str) -> Result<(String, String), String> {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("a tag is key=value, not {s:?}")),
     }
-}
-
-/// The shared grammar of `kiln_model::duration` (`500ms`, `30s`, `1.5m`, `2h`).
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    kiln_model::duration::parse(s).map_err(|e| e.message)
 }
 
 /// Runs the mode the arguments ask for; returns the exit code for kiln.

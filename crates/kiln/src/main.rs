@@ -31,6 +31,11 @@ enum Command {
     Server(server_cmd::ServerArgs),
 }
 
+/// A duration flag in kiln's one grammar (`500ms`, `30s`, `1.5m`, `2h`, `30d`).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    kiln_model::duration::parse(s).map_err(|e| e.message)
+}
+
 fn main() -> anyhow::Result<()> {
     kiln_store::limit_malloc_arenas();
     match Cli::parse().command {

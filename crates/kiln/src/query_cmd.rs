@@ -6,6 +6,7 @@ mod client;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand, ValueEnum};
@@ -87,9 +88,9 @@ struct SeriesArgs {
     /// Profile type id.
     #[arg(long, default_value = "process_cpu:cpu:nanoseconds:cpu:nanoseconds")]
     profile_type: String,
-    /// Seconds between points.
-    #[arg(long, default_value_t = 15.0)]
-    step: f64,
+    /// Time between points, e.g. `15s`, `1m` (a bare number counts seconds).
+    #[arg(long, default_value = "15s", value_parser = crate::parse_duration)]
+    step: Duration,
     /// Label names to group the series by (repeatable).
     #[arg(long)]
     group_by: Vec<String>,
@@ -203,8 +204,8 @@ fn write_output(path: Option<&PathBuf>, bytes: &[u8]) -> anyhow::Result<()> {
 
 fn series(a: SeriesArgs) -> anyhow::Result<()> {
     let (client, start, end) = a.common.open()?;
-    if !(a.step.is_finite() && a.step > 0.0) {
-        bail!("--step must be a positive number of seconds, got {}", a.step);
+    if a.step.is_zero() {
+        bail!("--step must be longer than 0");
     }
     let aggregation =
         if a.average { types::TimeSeriesAggregationType::Average } else { types::TimeSeriesAggregationType::Sum };
@@ -214,7 +215,7 @@ fn series(a: SeriesArgs) -> anyhow::Result<()> {
         start,
         end,
         group_by: a.group_by.clone(),
-        step: a.step,
+        step: a.step.as_secs_f64(),
         aggregation: Some(aggregation as i32),
         ..Default::default()
     };
