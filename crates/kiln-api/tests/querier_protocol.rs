@@ -204,16 +204,11 @@ async fn proto(app: &axum::Router, method: &str, msg: &impl Message) -> Reply {
     post(app, &path, &[("content-type", "application/proto")], msg.encode_to_vec()).await
 }
 
-/// Compares with `tests/golden/querier/<name>.json`; `KILN_BLESS=1`
-/// rewrites the file.
+/// Compares with `tests/golden/querier/<name>.json` (the JSON and a
+/// newline); `KILN_BLESS=1` rewrites the file.
 fn golden(name: &str, actual: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/querier/{name}.json"));
-    if std::env::var_os("KILN_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, format!("{actual}\n")).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(actual, expected.trim_end(), "{name} differs from {}", path.display());
+    kiln_golden::check(path, format!("{actual}\n"));
 }
 
 #[tokio::test]

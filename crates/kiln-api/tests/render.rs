@@ -194,13 +194,10 @@ fn encode(s: &str) -> String {
 
 /// Compares with `tests/golden/render/<name>`; `KILN_BLESS=1` rewrites it.
 fn golden(name: &str, actual: &str) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/render/{name}"));
-    if std::env::var_os("KILN_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(actual, expected, "{name} differs from {}", path.display());
+    kiln_golden::check(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/render/{name}")),
+        actual,
+    );
 }
 
 fn range() -> [(&'static str, String); 2] {

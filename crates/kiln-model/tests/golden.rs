@@ -9,13 +9,7 @@ const INPUT: &[u8] = include_bytes!("golden/input.folded");
 const GO_CPU: &[u8] = include_bytes!("fixtures/go/cpu.pb.gz");
 
 fn check(name: &str, actual: &[u8]) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
-    if std::env::var_os("KILN_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|_| panic!("{name} missing: run with KILN_BLESS=1"));
-    assert!(expected == actual, "{name} differs from the golden file; if intended, rerun with KILN_BLESS=1");
+    kiln_golden::check(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name), actual);
 }
 
 fn input_tree() -> Tree {

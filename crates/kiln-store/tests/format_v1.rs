@@ -1,7 +1,9 @@
 //! Format version 1 must stay readable: `fixtures/block-v1.kiln` was written
 //! by the code that introduced the format and is decoded here field by
-//! field. Regenerate it only on purpose, with
-//! `KILN_BLESS=1 cargo test -p kiln-store --test format_v1`.
+//! field. It is a backward-compatibility fixture, not a golden output:
+//! `KILN_BLESS` never touches it. Only a deliberate new fixture (a new
+//! format version gets its own file) is written, with
+//! `KILN_WRITE_FORMAT_FIXTURE=1 cargo test -p kiln-store --test format_v1`.
 
 mod common;
 
@@ -89,14 +91,14 @@ fn fixture_block() -> Vec<u8> {
 }
 
 fn fixture() -> Vec<u8> {
-    if std::env::var_os("KILN_BLESS").is_some_and(|v| v == "1") {
+    if std::env::var_os("KILN_WRITE_FORMAT_FIXTURE").is_some_and(|v| v == "1") {
         // Atomically: the other tests read the fixture meanwhile.
         let dir = std::path::Path::new(FIXTURE).parent().unwrap();
         let mut tmp = tempfile::NamedTempFile::new_in(dir).unwrap();
         std::io::Write::write_all(&mut tmp, &fixture_block()).unwrap();
         tmp.persist(FIXTURE).unwrap();
     }
-    std::fs::read(FIXTURE).expect("tests/fixtures/block-v1.kiln (KILN_BLESS=1 writes it)")
+    std::fs::read(FIXTURE).expect("tests/fixtures/block-v1.kiln (KILN_WRITE_FORMAT_FIXTURE=1 writes it)")
 }
 
 fn folded(p: &Partition, s: &StackSamples) -> BTreeMap<String, i64> {
