@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kiln_model::profile_type::ProfileType;
-use kiln_query::PROFILE_TYPE_LABEL;
+use kiln_model::selector::PROFILE_TYPE_LABEL;
 use serde::Serialize;
 
 use crate::error::ApiError;

@@ -11,8 +11,8 @@ use kiln_model::ingest::attime;
 use kiln_model::pb::google::v1::Profile;
 use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff};
 use kiln_model::profile_type::ProfileType;
+use kiln_model::selector::{Query, Target, PROFILE_TYPE_LABEL};
 use kiln_model::{pprof, Tree};
-use kiln_query::{Query, QueryError, Target, PROFILE_TYPE_LABEL};
 use prost::Message;
 
 use crate::error::{ApiError, ApiErrorKind};
@@ -40,16 +40,6 @@ pub fn service(state: &ApiState) -> Result<Arc<dyn QueryService>, ApiError> {
         .query
         .clone()
         .ok_or_else(|| ApiError::new(ApiErrorKind::Unavailable, "query", "this server has no query service"))
-}
-
-/// A query engine error as an API error of the same kind.
-pub fn query_error(e: QueryError) -> ApiError {
-    let kind = match e.kind {
-        kiln_query::ErrorKind::InvalidArgument => ApiErrorKind::InvalidArgument,
-        kiln_query::ErrorKind::Unavailable => ApiErrorKind::Unavailable,
-        kiln_query::ErrorKind::Internal => ApiErrorKind::Internal,
-    };
-    ApiError::new(kind, "query", e.message)
 }
 
 /// A time parameter (`attime` forms: `now-1h`, Unix s/ms/µs/ns,
@@ -108,7 +98,7 @@ impl Selection {
         let text = text.ok_or_else(|| ApiError::invalid("query", format!("'{}' is required", fields.query)))?;
         let start = time_ms(params, fields.from, now_nanos)?;
         let end = time_ms(params, fields.until, now_nanos)?;
-        let parsed = Query::parse(text).map_err(|e| query_error(e).with_context(&format!("'{}'", fields.query)))?;
+        let parsed = Query::parse(text).map_err(|e| ApiError::from(e).with_context(&format!("'{}'", fields.query)))?;
         Selection::resolve(svc, tenant, text, parsed, start, end).await
     }
 

@@ -25,6 +25,7 @@ pub mod pprof_append;
 pub mod profile;
 pub mod profile_type;
 pub mod sandwich;
+pub mod selector;
 pub mod speedscope;
 pub mod stacks;
 pub mod symbols;

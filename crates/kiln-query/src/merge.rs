@@ -5,11 +5,11 @@ use kiln_model::flamegraph::{flame_graph, DEFAULT_MAX_NODES};
 use kiln_model::flamegraph_diff::flame_graph_diff;
 use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff};
 use kiln_model::profile_type::ProfileType;
+use kiln_model::selector::Selector;
 use kiln_model::Tree;
 use kiln_store::Store;
 
 use crate::error::{QueryError, Result};
-use crate::selector::Selector;
 use crate::time::TimeRangeMs;
 
 /// The largest `max_nodes` accepted (`max-flamegraph-nodes-max`).

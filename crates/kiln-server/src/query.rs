@@ -68,7 +68,8 @@ async fn merged_tree(store: &Store, tenant: &str, req: &MergeRequest, profile_id
     }
     resolve_max_nodes(req.max_nodes).map_err(api_error)?;
     let profile_type = ProfileType::parse(&req.profile_type_id).map_err(|e| invalid(e.to_string()))?;
-    let filter = Selector::parse(&req.label_selector).map_err(api_error)?.with_profile_type(&profile_type.id());
+    let filter =
+        Selector::parse(&req.label_selector).map_err(|e| api_error(e.into()))?.with_profile_type(&profile_type.id());
     let window = req.range.to_store();
     let mut tree = Tree::new();
     for id in profile_ids {
@@ -261,7 +262,7 @@ impl StoreQuery {
     /// range exactly; bytes as the tenant's stored bytes prorated by
     /// profiles (the store keeps no per-series byte counts).
     async fn analyze(&self, tenant: &str, r: q::AnalyzeQueryRequest) -> Result<q::AnalyzeQueryResponse> {
-        let filter = Query::parse(&r.query).map_err(api_error)?.filter();
+        let filter = Query::parse(&r.query).map_err(|e| api_error(e.into()))?.filter();
         let window = range(r.start, r.end)?.to_store();
         let series = self.0.series(tenant, &filter, window).len() as u64;
         let profiles = self.profiles_in(tenant, &filter, window).await?;
