@@ -33,6 +33,7 @@ pub mod top;
 pub mod tree;
 pub mod tree_format;
 pub mod trie;
+mod truncate;
 mod varint;
 
 /// Types generated from Kiln's own `.proto` files.

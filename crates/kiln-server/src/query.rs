@@ -122,12 +122,6 @@ fn tree_pprof(tree: &Tree, profile_type_id: &str, window: TimeRangeMs) -> Result
     PprofMessage::decode(bytes.as_slice()).map_err(|e| ApiError::new(ApiErrorKind::Internal, "pprof", e.to_string()))
 }
 
-/// `tree` cut to `max_nodes` with Pyroscope's `other` folding.
-fn truncated(tree: &Tree, max_nodes: i64) -> Result<Tree> {
-    kiln_model::tree_format::decode_tree(&kiln_model::tree_format::encode(tree, max_nodes))
-        .map_err(|e| ApiError::new(ApiErrorKind::Internal, "tree", e.to_string()))
-}
-
 impl StoreQuery {
     async fn merge_stacktraces(
         &self,
@@ -145,7 +139,7 @@ impl StoreQuery {
             }
             Ok(q::ProfileFormat::Tree) => out.tree = kiln_model::tree_format::encode(&tree, max_nodes),
             Ok(q::ProfileFormat::Pprof) => {
-                let profile = tree_pprof(&truncated(&tree, max_nodes)?, &req.profile_type_id, req.range)?;
+                let profile = tree_pprof(&tree.truncated(max_nodes), &req.profile_type_id, req.range)?;
                 out.pprof = Some(q::PprofProfile { profile: Some(profile) });
             }
             Ok(q::ProfileFormat::Dot) => {
@@ -169,7 +163,7 @@ impl StoreQuery {
         };
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
         let tree = merged_tree(&self.0, tenant, &req, &r.profile_id_selector).await?;
-        tree_pprof(&truncated(&tree, max_nodes)?, &req.profile_type_id, req.range)
+        tree_pprof(&tree.truncated(max_nodes), &req.profile_type_id, req.range)
     }
 
     /// The merged tree of the samples whose `span_id` is in the span
