@@ -1,32 +1,25 @@
 //! The storage engine and `kiln-query` as the API's querier service: wire
-//! messages in, `kiln-query` calls, wire messages out. Nothing here but
-//! field mapping and the one `QueryError` -> `ApiError` mapping.
+//! messages in, `kiln-query` calls, wire messages out: nothing here but
+//! field mapping (query errors map to API errors in `error.rs`).
 
 use futures::future::BoxFuture;
 use kiln_api::pb::querier::v1 as q;
 use kiln_api::pb::types::v1 as t;
-use kiln_api::{Answer, ApiError, ApiErrorKind, QueryService};
+use kiln_api::{Answer, ApiError, QueryService};
 use kiln_model::flamegraph::flame_graph;
 use kiln_model::pb::google::v1::Profile as PprofMessage;
 use kiln_query::{
-    diff_flame_graph, resolve_max_nodes, select_merge_tree, tree_pprof, Aggregation, ErrorKind, MergeRequest,
-    QueryError, SeriesRequest, TimeRangeMs,
+    diff_flame_graph, resolve_max_nodes, select_merge_tree, tree_pprof, Aggregation, MergeRequest, SeriesRequest,
+    TimeRangeMs,
 };
 use kiln_store::{Labels, Store};
+
+use crate::error::api_error;
 
 /// Answers `querier.v1.QuerierService` from a store.
 pub struct StoreQuery(pub Store);
 
 type Result<T> = std::result::Result<T, ApiError>;
-
-fn api_error(e: QueryError) -> ApiError {
-    let kind = match e.kind {
-        ErrorKind::InvalidArgument => ApiErrorKind::InvalidArgument,
-        ErrorKind::Unavailable => ApiErrorKind::Unavailable,
-        ErrorKind::Internal => ApiErrorKind::Internal,
-    };
-    ApiError::new(kind, "query", e.message)
-}
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::invalid("query", message)
