@@ -13,9 +13,9 @@ use kiln_model::ingest::series::prepare;
 use kiln_model::ingest_name::IngestName;
 
 use crate::error::ApiError;
-use crate::legacy_formats::{decode_upload, BodyFormat, Upload};
+use crate::ingest::legacy_formats::{decode_upload, BodyFormat, Upload};
+use crate::ingest::series::{ingested, store};
 use crate::request::{content_type, read_body, tenant};
-use crate::series::{ingested, store};
 use crate::state::ApiState;
 
 /// What a legacy request says about itself, from its query string.

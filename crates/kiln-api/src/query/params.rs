@@ -18,7 +18,7 @@ use prost::Message;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::pb::querier::v1 as q;
 use crate::pb::types::v1 as t;
-use crate::querier::QueryService;
+use crate::query::QueryService;
 use crate::state::ApiState;
 
 /// A request's query string, in order, repeated names kept.
@@ -205,7 +205,7 @@ macro_rules! query_handler {
             axum::extract::Query(params): axum::extract::Query<Vec<(String, String)>>,
             headers: axum::http::HeaderMap,
         ) -> axum::response::Response {
-            crate::render::answer($request(&state, &params, &headers).await)
+            crate::query::render::answer($request(&state, &params, &headers).await)
         }
     };
 }

@@ -2,7 +2,7 @@
 //! `render_diff.go`, `labels.go`, `labelvalues.go`; reference §2.c):
 //! `/render` (`format=json|pprof|collapsed|html`), `/render-diff`,
 //! `/labels` and `/label-values`, over the same querier service as the
-//! Connect API. `/api/apps` is in `legacy_query_apps.rs`.
+//! Connect API. `/api/apps` is in `v0_apps.rs`.
 
 use std::collections::BTreeMap;
 
@@ -18,13 +18,13 @@ use prost::Message;
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::legacy_query_apps::{app_names, with_profile_type};
 use crate::pb::types::v1 as t;
-use crate::querier::QueryService;
-use crate::render::{diff_of, flamebearer_of, View};
-use crate::render_params::{
+use crate::query::params::{
     export_diff, get, go_json, json_response, max_nodes, query_handler, service, time_ms, tree_of, Params, Selection,
 };
+use crate::query::render::{diff_of, flamebearer_of, View};
+use crate::query::v0_apps::{app_names, with_profile_type};
+use crate::query::QueryService;
 use crate::request::tenant;
 use crate::state::ApiState;
 

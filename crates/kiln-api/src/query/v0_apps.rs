@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::pb::querier::v1 as q;
-use crate::querier::QueryService;
-use crate::render::answer;
-use crate::render_params::{go_json, json_response, service};
+use crate::query::params::{go_json, json_response, service};
+use crate::query::render::answer;
+use crate::query::QueryService;
 use crate::request::tenant;
 use crate::state::ApiState;
 
