@@ -18,6 +18,7 @@ mod ingest;
 mod metrics;
 mod query;
 mod request;
+mod response;
 mod state;
 
 /// Types generated from `proto/`.

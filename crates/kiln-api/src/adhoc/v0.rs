@@ -16,8 +16,7 @@ use crate::adhoc::connect::{blocking, list, load};
 use crate::adhoc::render;
 use crate::adhoc::AdhocStore;
 use crate::error::{ApiError, ApiErrorKind};
-use crate::query::params::{go_json, json_response};
-use crate::query::render::answer;
+use crate::response::{answer, go_json, json_response};
 use crate::state::ApiState;
 
 #[derive(Serialize)]

@@ -8,7 +8,7 @@ use kiln_model::ingest::{jfr_labels as jfr_context, sample_type_config};
 use kiln_model::{folded, gzip, jfr, lines, pprof, speedscope, tree_format, trie, Profile};
 
 use crate::error::ApiError;
-use crate::ingest::legacy::LegacyRequest;
+use crate::ingest::legacy_request::LegacyRequest;
 use crate::ingest::multipart;
 use crate::state::ApiState;
 

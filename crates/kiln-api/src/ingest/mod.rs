@@ -3,6 +3,7 @@
 
 pub(crate) mod legacy;
 pub(crate) mod legacy_formats;
+pub(crate) mod legacy_request;
 pub(crate) mod multipart;
 pub(crate) mod otlp;
 pub(crate) mod push;

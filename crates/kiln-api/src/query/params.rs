@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use kiln_model::flamebearer::{self, FlamebearerProfile};
 use kiln_model::ingest::attime;
 use kiln_model::pb::google::v1::Profile;
@@ -176,24 +174,6 @@ pub fn tree_of(profile: &Profile) -> Result<Tree, ApiError> {
     Ok(Tree::from_profile(&decoded, 0))
 }
 
-/// A JSON body as Go's `json.Encoder` writes it: compact, HTML characters
-/// escaped, a newline at the end.
-pub fn json_response(mut json: String) -> Response {
-    json.push('\n');
-    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
-}
-
-/// Serialises like Go's `encoding/json` (`<`, `>`, `&`, U+2028 and U+2029
-/// escaped; they only occur inside strings).
-pub fn go_json<T: serde::Serialize>(value: &T) -> String {
-    let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
-    json.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
-}
-
 /// Defines an axum handler for a `GET` query route: the state, the query
 /// string and the headers go to `$request`, whose error becomes the
 /// response. The legacy and v0 render routes are all this shape.
@@ -205,7 +185,7 @@ macro_rules! query_handler {
             axum::extract::Query(params): axum::extract::Query<Vec<(String, String)>>,
             headers: axum::http::HeaderMap,
         ) -> axum::response::Response {
-            crate::query::render::answer($request(&state, &params, &headers).await)
+            crate::response::answer($request(&state, &params, &headers).await)
         }
     };
 }

@@ -19,13 +19,12 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::pb::types::v1 as t;
-use crate::query::params::{
-    export_diff, get, go_json, json_response, max_nodes, query_handler, service, time_ms, tree_of, Params, Selection,
-};
+use crate::query::params::{export_diff, get, max_nodes, query_handler, service, time_ms, tree_of, Params, Selection};
 use crate::query::render::{diff_of, flamebearer_of, View};
 use crate::query::v0_apps::{app_names, with_profile_type};
 use crate::query::QueryService;
 use crate::request::tenant;
+use crate::response::{go_json, json_response};
 use crate::state::ApiState;
 
 query_handler!(

@@ -13,10 +13,10 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::pb::querier::v1 as q;
-use crate::query::params::{go_json, json_response, service};
-use crate::query::render::answer;
+use crate::query::params::service;
 use crate::query::QueryService;
 use crate::request::tenant;
+use crate::response::{answer, go_json, json_response};
 use crate::state::ApiState;
 
 const SPY_LABEL: &str = "pyroscope_spy";
