@@ -3,7 +3,7 @@
 //! share.
 
 pub(crate) mod connect;
-pub(crate) mod render;
+mod render;
 mod store;
 pub(crate) mod v0;
 

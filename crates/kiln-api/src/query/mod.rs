@@ -3,11 +3,11 @@
 //! `/render`, `/labels`, `/label-values` and `/api/apps`.
 
 pub(crate) mod connect;
-pub(crate) mod dot;
-pub(crate) mod params;
-pub(crate) mod querier;
+mod dot;
+mod params;
+mod querier;
 pub(crate) mod render;
-pub(crate) mod timeline;
+mod timeline;
 pub(crate) mod v0;
 pub(crate) mod v0_apps;
 
