@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use kiln_model::ingest::limits::Rejection;
 use kiln_model::ErrorKind;
 
-use crate::sink::{SinkError, SinkErrorKind};
+use crate::ingest::{SinkError, SinkErrorKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiErrorKind {

@@ -11,30 +11,14 @@
 //! mapped to HTTP in one place.
 
 mod adhoc;
-mod adhoc_connect;
-mod adhoc_render;
-mod adhoc_v0;
+mod connect;
 mod error;
-mod grpc;
 mod health;
-mod legacy;
-mod legacy_formats;
-mod legacy_query;
-mod legacy_query_apps;
+mod ingest;
 mod metrics;
-mod multipart;
-mod otlp;
-mod protojson;
-mod push;
-mod querier;
-mod querier_connect;
-mod render;
-mod render_dot;
-mod render_params;
-mod render_timeline;
+mod query;
 mod request;
-mod series;
-mod sink;
+mod response;
 mod state;
 
 /// Types generated from `proto/`.
@@ -68,37 +52,39 @@ use axum::Router;
 
 pub use adhoc::{display_name, valid_id, AdhocFile, AdhocStore};
 pub use error::{ApiError, ApiErrorKind};
+pub use ingest::{IngestSink, Ingested, SeriesRef, SinkError, SinkErrorKind};
 pub use metrics::Metrics;
-pub use querier::{Answer, QueryService};
+pub use query::{Answer, QueryService};
 pub use request::{DEFAULT_TENANT, TENANT_HEADER};
-pub use sink::{IngestSink, Ingested, SeriesRef, SinkError, SinkErrorKind};
 pub use state::{ApiState, Clock};
 
 /// Every route of the API over the given state.
 pub fn router(state: ApiState) -> Router {
-    let unoffered = querier_connect::UNOFFERED
-        .iter()
-        .fold(Router::new(), |r, path| r.route(path, post(querier_connect::unimplemented)));
+    let unoffered =
+        connect::UNOFFERED.iter().fold(Router::new(), |r, path| r.route(path, post(connect::unimplemented)));
     Router::new()
-        .route("/ingest", post(legacy::ingest))
-        .route("/pyroscope/ingest", post(legacy::ingest))
-        .route("/push.v1.PusherService/Push", post(push::push))
-        .route("/v1development/profiles", post(otlp::export))
-        .route("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export", post(otlp::export))
-        .route("/querier.v1.QuerierService/{method}", post(querier_connect::serve))
-        .route("/adhocprofiles.v1.AdHocProfileService/{method}", post(adhoc_connect::serve))
+        .route("/ingest", post(ingest::legacy::ingest))
+        .route("/pyroscope/ingest", post(ingest::legacy::ingest))
+        .route("/push.v1.PusherService/Push", post(ingest::push::push))
+        .route("/v1development/profiles", post(ingest::otlp::export))
+        .route(
+            "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export",
+            post(ingest::otlp::export),
+        )
+        .route("/querier.v1.QuerierService/{method}", post(query::connect::serve))
+        .route("/adhocprofiles.v1.AdHocProfileService/{method}", post(adhoc::connect::serve))
         .merge(unoffered)
-        .route("/pyroscope/render", get(render::render))
-        .route("/pyroscope/render-diff", get(render::render_diff))
-        .route("/pyroscope/label-values", get(render::label_values))
-        .route("/render", get(legacy_query::render))
-        .route("/render-diff", get(legacy_query::render_diff))
-        .route("/labels", get(legacy_query::labels))
-        .route("/label-values", get(legacy_query::label_values))
-        .route("/api/apps", get(legacy_query_apps::apps))
-        .route("/api/adhoc/v1/profiles", get(adhoc_v0::profiles))
-        .route("/api/adhoc/v1/profile/{id}", get(adhoc_v0::profile))
-        .route("/api/adhoc/v1/diff/{left}/{right}", get(adhoc_v0::diff))
+        .route("/pyroscope/render", get(query::render::render))
+        .route("/pyroscope/render-diff", get(query::render::render_diff))
+        .route("/pyroscope/label-values", get(query::render::label_values))
+        .route("/render", get(query::v0::render))
+        .route("/render-diff", get(query::v0::render_diff))
+        .route("/labels", get(query::v0::labels))
+        .route("/label-values", get(query::v0::label_values))
+        .route("/api/apps", get(query::v0_apps::apps))
+        .route("/api/adhoc/v1/profiles", get(adhoc::v0::profiles))
+        .route("/api/adhoc/v1/profile/{id}", get(adhoc::v0::profile))
+        .route("/api/adhoc/v1/diff/{left}/{right}", get(adhoc::v0::diff))
         .route("/ready", get(health::ready))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use kiln_model::ingest::limits::Limits;
 
 use crate::adhoc::AdhocStore;
+use crate::ingest::IngestSink;
 use crate::metrics::Metrics;
-use crate::querier::QueryService;
-use crate::sink::IngestSink;
+use crate::query::QueryService;
 
 /// The current time in Unix nanoseconds; injectable for tests.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;

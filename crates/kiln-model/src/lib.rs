@@ -26,6 +26,7 @@ pub mod pprof_append;
 pub mod profile;
 pub mod profile_type;
 pub mod sandwich;
+pub mod selector;
 pub mod speedscope;
 pub mod stacks;
 pub mod symbols;
@@ -33,6 +34,7 @@ pub mod top;
 pub mod tree;
 pub mod tree_format;
 pub mod trie;
+mod truncate;
 mod varint;
 
 /// Types generated from Kiln's own `.proto` files.

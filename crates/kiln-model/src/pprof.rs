@@ -192,7 +192,8 @@ fn sample(st: &Strings, locations: &IdMap, n_types: usize, i: usize, s: pb::Samp
     Ok(Sample { locations: locs, values: s.value, labels })
 }
 
-fn to_message(p: &Profile) -> pb::Profile {
+/// The prost message of a profile: what [`encode`] writes.
+pub fn to_message(p: &Profile) -> pb::Profile {
     let vt = |v: &ValueType| pb::ValueType { r#type: i64::from(v.ty), unit: i64::from(v.unit) };
     pb::Profile {
         sample_type: p.sample_types.iter().map(vt).collect(),

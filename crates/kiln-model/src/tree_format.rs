@@ -8,6 +8,7 @@ use crate::flamegraph::OTHER;
 use crate::gzip::{maybe_gunzip, MAX_DECOMPRESSED_BYTES};
 use crate::profile::Profile;
 use crate::tree::{NameId, Tree, ROOT};
+use crate::truncate::{kept_children, Item};
 use crate::varint::{put_uvarint, Reader};
 
 const FORMAT: &str = "tree";
@@ -98,49 +99,4 @@ pub fn encode(tree: &Tree, max_nodes: i64) -> Vec<u8> {
         pending.extend(kids);
     }
     out
-}
-
-#[derive(Clone, Copy)]
-enum Item {
-    /// A tree node, with folded value added to its self (for `other`).
-    Real(u32, i64),
-    /// A synthetic `other` child.
-    Other(i64),
-}
-
-/// Children kept at the cut, in name order, with the folded remainder
-/// merged into (or added as) `other`.
-fn kept_children(tree: &Tree, n: u32, min_value: i64) -> Vec<Item> {
-    let mut kept = Vec::new();
-    let mut other = 0i64;
-    let mut real_other: Option<usize> = None;
-    for c in tree.sorted_children(n) {
-        let child = tree.node(c);
-        let is_other = tree.name(child.name) == OTHER;
-        if child.total >= min_value || is_other {
-            if is_other {
-                real_other = Some(kept.len());
-            }
-            kept.push(Item::Real(c, 0));
-        } else {
-            other = other.saturating_add(child.total);
-        }
-    }
-    if other == 0 {
-        return kept;
-    }
-    match real_other {
-        // An existing `other` child absorbs the folded value.
-        Some(i) => {
-            if let Item::Real(c, _) = kept[i] {
-                kept[i] = Item::Real(c, other);
-            }
-        }
-        None => {
-            let after_other = |k: &Item| matches!(k, Item::Real(c, _) if tree.name(tree.node(*c).name) > OTHER);
-            let at = kept.iter().position(after_other).unwrap_or(kept.len());
-            kept.insert(at, Item::Other(other));
-        }
-    }
-    kept
 }

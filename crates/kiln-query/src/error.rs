@@ -39,3 +39,11 @@ impl From<kiln_store::Error> for QueryError {
         QueryError { kind, message: e.message }
     }
 }
+
+/// A selector, query or profile type the model refused: `InvalidArgument`
+/// with the model's message (which names the byte and what was expected).
+impl From<kiln_model::Error> for QueryError {
+    fn from(e: kiln_model::Error) -> Self {
+        QueryError::invalid(e.message)
+    }
+}

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeSet;
 
+use kiln_model::selector::{AnyOf, PROFILE_TYPE_LABEL};
 use kiln_model::ProfileType;
 use kiln_store::{Labels, Store};
 
 use crate::error::Result;
-use crate::selector::{AnyOf, PROFILE_TYPE_LABEL};
 use crate::time::{nanos_to_ms, TimeRangeMs};
 
 /// `GetProfileStats`: whether the tenant has data, and its time span in

@@ -5,11 +5,11 @@ use kiln_model::flamegraph::{flame_graph, DEFAULT_MAX_NODES};
 use kiln_model::flamegraph_diff::flame_graph_diff;
 use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff};
 use kiln_model::profile_type::ProfileType;
+use kiln_model::selector::Selector;
 use kiln_model::Tree;
 use kiln_store::Store;
 
 use crate::error::{QueryError, Result};
-use crate::selector::Selector;
 use crate::time::TimeRangeMs;
 
 /// The largest `max_nodes` accepted (`max-flamegraph-nodes-max`).
@@ -55,10 +55,15 @@ pub async fn select_merge_stacktraces(store: &Store, tenant: &str, req: &MergeRe
     resolve_max_nodes(req.max_nodes)?;
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let tree = store.merge_tree(tenant, &filter, req.range.to_store()).await?;
-    Ok(match &req.stack_trace_selector {
+    Ok(cut_to_call_site(tree, req))
+}
+
+/// `tree` cut to the request's stack trace selector, if it has one.
+pub(crate) fn cut_to_call_site(tree: Tree, req: &MergeRequest) -> Tree {
+    match &req.stack_trace_selector {
         Some(site) if !site.is_empty() => call_site(&tree, site),
         _ => tree,
-    })
+    }
 }
 
 /// [`select_merge_stacktraces`] as a flame graph of at most `max_nodes`.
@@ -71,7 +76,8 @@ pub async fn select_merge_flame_graph(store: &Store, tenant: &str, req: &MergeRe
 /// `SelectMergeSpanProfile`: the merged call tree of the request's series
 /// over its range, of only the samples whose `span_id` is one of `span_ids`
 /// (none when empty), cut to the stack trace selector's call site when one
-/// is given.
+/// is given. A span id that is not 16 hexadecimal characters is
+/// `InvalidArgument`, as Pyroscope checks it.
 pub async fn select_merge_span_profile(
     store: &Store,
     tenant: &str,
@@ -79,12 +85,18 @@ pub async fn select_merge_span_profile(
     span_ids: &[String],
 ) -> Result<Tree> {
     resolve_max_nodes(req.max_nodes)?;
+    check_span_ids(span_ids)?;
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let tree = store.merge_tree_spans(tenant, &filter, req.range.to_store(), span_ids).await?;
-    Ok(match &req.stack_trace_selector {
-        Some(site) if !site.is_empty() => call_site(&tree, site),
-        _ => tree,
-    })
+    Ok(cut_to_call_site(tree, req))
+}
+
+/// Span ids are 16 hexadecimal characters (8 bytes).
+fn check_span_ids(span_ids: &[String]) -> Result<()> {
+    match span_ids.iter().find(|s| s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit())) {
+        Some(span) => Err(QueryError::invalid(format!("span id {span:?} must be 16 hexadecimal characters"))),
+        None => Ok(()),
+    }
 }
 
 /// The `Diff` flame graph of two merge requests (their `max_nodes` is
@@ -92,7 +104,13 @@ pub async fn select_merge_span_profile(
 pub async fn diff(store: &Store, tenant: &str, left: &MergeRequest, right: &MergeRequest) -> Result<FlameGraphDiff> {
     let l = select_merge_stacktraces(store, tenant, left).await?;
     let r = select_merge_stacktraces(store, tenant, right).await?;
-    flame_graph_diff(&l, &r, DEFAULT_MAX_NODES).map_err(|e| QueryError::invalid(e.message))
+    diff_flame_graph(&l, &r)
+}
+
+/// The `Diff` flame graph of two merged trees, cut as Pyroscope's querier
+/// cuts it (its default `max_nodes`).
+pub fn diff_flame_graph(left: &Tree, right: &Tree) -> Result<FlameGraphDiff> {
+    flame_graph_diff(left, right, DEFAULT_MAX_NODES).map_err(|e| QueryError::invalid(e.message))
 }
 
 /// The stacks of `tree` whose first frames, root first, are `site`.
@@ -105,4 +123,18 @@ pub fn call_site(tree: &Tree, site: &[String]) -> Tree {
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_ids_must_be_16_hexadecimal_characters() {
+        assert!(check_span_ids(&["00112233aabbCCDD".into()]).is_ok());
+        for bad in ["0011", "00112233aabbccdz", "00112233aabbccdd0"] {
+            let e = check_span_ids(&["0011223344556677".into(), bad.into()]).unwrap_err();
+            assert!(e.message.contains(&format!("{bad:?}")), "{}", e.message);
+        }
+    }
 }

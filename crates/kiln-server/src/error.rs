@@ -1,4 +1,8 @@
-//! The one error type of `kiln-server`.
+//! The one error type of `kiln-server`, and the one mapping of the query
+//! engine's errors to the API's: this crate is where the two meet.
+
+use kiln_api::{ApiError, ApiErrorKind};
+use kiln_query::{ErrorKind, QueryError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -8,4 +12,14 @@ pub enum ServerError {
     Storage(#[from] kiln_store::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// A query engine error as an API error of the same kind (reason `query`).
+pub(crate) fn api_error(e: QueryError) -> ApiError {
+    let kind = match e.kind {
+        ErrorKind::InvalidArgument => ApiErrorKind::InvalidArgument,
+        ErrorKind::Unavailable => ApiErrorKind::Unavailable,
+        ErrorKind::Internal => ApiErrorKind::Internal,
+    };
+    ApiError::new(kind, "query", e.message)
 }

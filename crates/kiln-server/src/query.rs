@@ -1,33 +1,25 @@
 //! The storage engine and `kiln-query` as the API's querier service: wire
-//! messages in, `kiln-query` calls, wire messages out.
+//! messages in, `kiln-query` calls, wire messages out: nothing here but
+//! field mapping (query errors map to API errors in `error.rs`).
 
 use futures::future::BoxFuture;
 use kiln_api::pb::querier::v1 as q;
 use kiln_api::pb::types::v1 as t;
-use kiln_api::{Answer, ApiError, ApiErrorKind, QueryService};
+use kiln_api::{Answer, ApiError, QueryService};
 use kiln_model::flamegraph::flame_graph;
 use kiln_model::pb::google::v1::Profile as PprofMessage;
-use kiln_model::{ProfileBuilder, ProfileType, Tree};
 use kiln_query::{
-    call_site, resolve_max_nodes, Aggregation, ErrorKind, MergeRequest, Query, QueryError, Selector, SeriesRequest,
+    diff_flame_graph, resolve_max_nodes, select_merge_tree, tree_pprof, Aggregation, MergeRequest, SeriesRequest,
     TimeRangeMs,
 };
-use kiln_store::{Labels, Store, TimeRange};
-use prost::Message;
+use kiln_store::{Labels, Store};
+
+use crate::error::api_error;
 
 /// Answers `querier.v1.QuerierService` from a store.
 pub struct StoreQuery(pub Store);
 
 type Result<T> = std::result::Result<T, ApiError>;
-
-fn api_error(e: QueryError) -> ApiError {
-    let kind = match e.kind {
-        ErrorKind::InvalidArgument => ApiErrorKind::InvalidArgument,
-        ErrorKind::Unavailable => ApiErrorKind::Unavailable,
-        ErrorKind::Internal => ApiErrorKind::Internal,
-    };
-    ApiError::new(kind, "query", e.message)
-}
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::invalid("query", message)
@@ -59,33 +51,6 @@ fn call_site_names(selector: Option<&t::StackTraceSelector>) -> Result<Option<Ve
     Ok(Some(s.call_site.iter().map(|l| l.name.clone()).collect()))
 }
 
-/// The merged call tree of a merge request. With profile ids it merges
-/// exactly those profiles (of the request's profile type, series and
-/// range); otherwise every matching profile.
-async fn merged_tree(store: &Store, tenant: &str, req: &MergeRequest, profile_ids: &[String]) -> Result<Tree> {
-    if profile_ids.is_empty() {
-        return kiln_query::select_merge_stacktraces(store, tenant, req).await.map_err(api_error);
-    }
-    resolve_max_nodes(req.max_nodes).map_err(api_error)?;
-    let profile_type = ProfileType::parse(&req.profile_type_id).map_err(|e| invalid(e.to_string()))?;
-    let filter = Selector::parse(&req.label_selector).map_err(api_error)?.with_profile_type(&profile_type.id());
-    let window = req.range.to_store();
-    let mut tree = Tree::new();
-    for id in profile_ids {
-        let uuid = uuid::Uuid::parse_str(id).map_err(|e| invalid(format!("profile id {id:?}: {e}")))?;
-        let found = store.profile_by_id(tenant, uuid.as_u128()).await.map_err(|e| api_error(e.into()))?;
-        for (labels, profile) in found {
-            if kiln_store::SeriesFilter::matches(&filter, &labels) && window.contains(profile.time_nanos) {
-                tree.add_profile(&profile, 0);
-            }
-        }
-    }
-    Ok(match &req.stack_trace_selector {
-        Some(site) if !site.is_empty() => call_site(&tree, site),
-        _ => tree,
-    })
-}
-
 fn merge_request(r: &q::SelectMergeStacktracesRequest) -> Result<MergeRequest> {
     Ok(MergeRequest {
         profile_type_id: r.profile_type_id.clone(),
@@ -105,28 +70,6 @@ fn refuse_span_filters(r: &q::SelectMergeStacktracesRequest) -> Result<()> {
     Ok(())
 }
 
-/// A pprof profile with one sample per stack of `tree`, typed by the
-/// profile type id, stamped with the range.
-fn tree_pprof(tree: &Tree, profile_type_id: &str, window: TimeRangeMs) -> Result<PprofMessage> {
-    let pt = ProfileType::parse(profile_type_id).map_err(|e| invalid(e.to_string()))?;
-    let sample = (pt.sample_type.as_str(), pt.sample_unit.as_str());
-    let mut b = ProfileBuilder::new(&[sample], (&pt.period_type, &pt.period_unit), 0);
-    tree.for_each_stack(|stack, v| {
-        let names: Vec<&str> = stack.iter().map(|&n| tree.name(n)).collect();
-        b.add_stack(&names, &[v]);
-    });
-    let start = window.to_store().start;
-    b.set_time(start, window.to_store().end - start);
-    let bytes = kiln_model::pprof::encode(&b.build());
-    PprofMessage::decode(bytes.as_slice()).map_err(|e| ApiError::new(ApiErrorKind::Internal, "pprof", e.to_string()))
-}
-
-/// `tree` cut to `max_nodes` with Pyroscope's `other` folding.
-fn truncated(tree: &Tree, max_nodes: i64) -> Result<Tree> {
-    kiln_model::tree_format::decode_tree(&kiln_model::tree_format::encode(tree, max_nodes))
-        .map_err(|e| ApiError::new(ApiErrorKind::Internal, "tree", e.to_string()))
-}
-
 impl StoreQuery {
     async fn merge_stacktraces(
         &self,
@@ -136,7 +79,7 @@ impl StoreQuery {
         refuse_span_filters(&r)?;
         let req = merge_request(&r)?;
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
-        let tree = merged_tree(&self.0, tenant, &req, &r.profile_id_selector).await?;
+        let tree = select_merge_tree(&self.0, tenant, &req, &r.profile_id_selector).await.map_err(api_error)?;
         let mut out = q::SelectMergeStacktracesResponse::default();
         match q::ProfileFormat::try_from(r.format) {
             Ok(q::ProfileFormat::Unspecified | q::ProfileFormat::Flamegraph) => {
@@ -144,7 +87,8 @@ impl StoreQuery {
             }
             Ok(q::ProfileFormat::Tree) => out.tree = kiln_model::tree_format::encode(&tree, max_nodes),
             Ok(q::ProfileFormat::Pprof) => {
-                let profile = tree_pprof(&truncated(&tree, max_nodes)?, &req.profile_type_id, req.range)?;
+                let profile =
+                    tree_pprof(&tree.truncated(max_nodes), &req.profile_type_id, req.range).map_err(api_error)?;
                 out.pprof = Some(q::PprofProfile { profile: Some(profile) });
             }
             Ok(q::ProfileFormat::Dot) => {
@@ -166,19 +110,16 @@ impl StoreQuery {
             max_nodes: r.max_nodes,
             stack_trace_selector: call_site_names(r.stack_trace_selector.as_ref())?,
         };
-        let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
-        let tree = merged_tree(&self.0, tenant, &req, &r.profile_id_selector).await?;
-        tree_pprof(&truncated(&tree, max_nodes)?, &req.profile_type_id, req.range)
+        kiln_query::select_merge_profile(&self.0, tenant, &req, &r.profile_id_selector).await.map_err(api_error)
     }
 
     /// The merged tree of the samples whose `span_id` is in the span
-    /// selector, the request checked as Pyroscope checks it.
+    /// selector.
     async fn merge_span_profile(
         &self,
         tenant: &str,
         r: q::SelectMergeSpanProfileRequest,
     ) -> Result<q::SelectMergeSpanProfileResponse> {
-        ProfileType::parse(&r.profile_type_id).map_err(|e| invalid(format!("invalid profile type id: {e}")))?;
         let req = MergeRequest {
             profile_type_id: r.profile_type_id,
             label_selector: r.label_selector,
@@ -187,11 +128,6 @@ impl StoreQuery {
             stack_trace_selector: None,
         };
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
-        for span in &r.span_selector {
-            if span.len() != 16 || !span.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(invalid(format!("span id {span:?} must be 16 hexadecimal characters")));
-            }
-        }
         let tree =
             kiln_query::select_merge_span_profile(&self.0, tenant, &req, &r.span_selector).await.map_err(api_error)?;
         Ok(match q::ProfileFormat::try_from(r.format) {
@@ -250,49 +186,30 @@ impl StoreQuery {
         refuse_span_filters(&left)?;
         refuse_span_filters(&right)?;
         let (l, rr) = (merge_request(&left)?, merge_request(&right)?);
-        let lt = merged_tree(&self.0, tenant, &l, &left.profile_id_selector).await?;
-        let rt = merged_tree(&self.0, tenant, &rr, &right.profile_id_selector).await?;
-        let fg = kiln_model::flamegraph_diff::flame_graph_diff(&lt, &rt, kiln_model::flamegraph::DEFAULT_MAX_NODES)
-            .map_err(|e| invalid(e.message))?;
-        Ok(q::DiffResponse { flamegraph: Some(fg) })
+        let lt = select_merge_tree(&self.0, tenant, &l, &left.profile_id_selector).await.map_err(api_error)?;
+        let rt = select_merge_tree(&self.0, tenant, &rr, &right.profile_id_selector).await.map_err(api_error)?;
+        Ok(q::DiffResponse { flamegraph: Some(diff_flame_graph(&lt, &rt).map_err(api_error)?) })
     }
 
-    /// What a legacy query string touches: its series and profiles in the
-    /// range exactly; bytes as the tenant's stored bytes prorated by
-    /// profiles (the store keeps no per-series byte counts).
+    /// What a legacy query string touches, in `kiln-query`'s counts.
     async fn analyze(&self, tenant: &str, r: q::AnalyzeQueryRequest) -> Result<q::AnalyzeQueryResponse> {
-        let filter = Query::parse(&r.query).map_err(api_error)?.filter();
-        let window = range(r.start, r.end)?.to_store();
-        let series = self.0.series(tenant, &filter, window).len() as u64;
-        let profiles = self.profiles_in(tenant, &filter, window).await?;
-        let stats = self.0.stats(tenant);
-        let bytes = if stats.profiles == 0 {
-            0
-        } else {
-            (u128::from(stats.bytes) * u128::from(profiles) / u128::from(stats.profiles)) as u64
-        };
+        let s =
+            kiln_query::analyze_query(&self.0, tenant, &r.query, range(r.start, r.end)?).await.map_err(api_error)?;
         let scope = q::QueryScope {
             component_type: "Kiln store".into(),
             component_count: 1,
-            block_count: stats.objects as u64,
-            series_count: series,
-            profile_count: profiles,
-            profile_bytes: bytes,
+            block_count: s.objects,
+            series_count: s.series,
+            profile_count: s.profiles,
+            profile_bytes: s.bytes,
             ..Default::default()
         };
         let impact = q::QueryImpact {
-            total_bytes_in_time_range: bytes,
-            total_queried_series: series,
+            total_bytes_in_time_range: s.bytes,
+            total_queried_series: s.series,
             deduplication_needed: false,
         };
         Ok(q::AnalyzeQueryResponse { query_scopes: vec![scope], query_impact: Some(impact) })
-    }
-
-    /// How many profiles of the matching series fall in the range.
-    async fn profiles_in(&self, tenant: &str, filter: &Selector, window: TimeRange) -> Result<u64> {
-        let step = window.end.saturating_sub(window.start).saturating_add(1);
-        let totals = self.0.series_totals(tenant, filter, window, step, &[]).await.map_err(|e| api_error(e.into()))?;
-        Ok(totals.values().flat_map(|points| points.values()).map(|(_, count)| count).sum())
     }
 }
 

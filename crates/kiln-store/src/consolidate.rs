@@ -12,8 +12,9 @@ use std::time::Instant;
 use kiln_model::stacks::{StackSamples, SymbolDb};
 use object_store::{ObjectStoreExt, WriteMultipart};
 
+use crate::block_writer::encode_partition;
 use crate::error::{Error, Result};
-use crate::format::{decode_meta, encode_partition, footer_bytes, section_bytes, write_section, MAGIC};
+use crate::format::{decode_meta, footer_bytes, section_bytes, write_section, MAGIC};
 use crate::labels::Labels;
 use crate::objects::{self, block_path, new_block_id, ObjectInfo};
 use crate::partition::{Partition, Rollup, SeriesInfo};

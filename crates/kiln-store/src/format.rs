@@ -10,17 +10,15 @@
 //! ```
 //!
 //! Every section's CRC-32 is in the footer, so a damaged section is found
-//! when read and skipped without losing the rest of the object.
+//! when read and skipped without losing the rest of the object. This file
+//! is the framing only: `block_writer.rs` assembles blocks from partitions,
+//! `read_partition.rs` reads them back.
 
 use std::io::Read;
-use std::sync::Arc;
 
 use prost::Message;
 
-use crate::codec;
-use crate::dict::EncodedSymbols;
 use crate::error::{Error, ErrorKind, Result};
-use crate::partition::Partition;
 use crate::pb;
 
 pub const MAGIC: &[u8; 8] = b"KILNBLK1";
@@ -32,59 +30,6 @@ pub const TRAILER_LEN: usize = 16;
 const MAX_SECTION_BYTES: u64 = 2 << 30;
 const ZSTD_LEVEL: i32 = 3;
 
-/// What a block is, apart from its partitions.
-#[derive(Debug, Clone, Default)]
-pub struct BlockHeader {
-    pub id: String,
-    pub tenant: String,
-    pub level: u32,
-    pub sources: Vec<String>,
-    pub rollup_nanos: i64,
-}
-
-/// Encodes a block; returns its bytes and its footer.
-pub fn encode_block(header: &BlockHeader, partitions: &[Partition]) -> (Vec<u8>, pb::BlockMeta) {
-    encode_parts(header, partitions.iter().map(|p| (p, None)))
-}
-
-/// Encodes a segment: partitions whose symbols come already encoded from
-/// the head's dictionaries.
-pub(crate) fn encode_segment(
-    header: &BlockHeader,
-    parts: &[(Partition, Arc<EncodedSymbols>)],
-) -> (Vec<u8>, pb::BlockMeta) {
-    encode_parts(header, parts.iter().map(|(p, s)| (p, Some(s.compressed()))))
-}
-
-/// Partitions with, for each, its compressed symbol section if already
-/// encoded (else it is encoded from the partition's `db`).
-fn encode_parts<'a>(
-    header: &BlockHeader,
-    parts: impl Iterator<Item = (&'a Partition, Option<&'a [u8]>)>,
-) -> (Vec<u8>, pb::BlockMeta) {
-    let mut out = MAGIC.to_vec();
-    let mut meta = pb::BlockMeta {
-        format_version: FORMAT_VERSION,
-        id: header.id.clone(),
-        tenant: header.tenant.clone(),
-        level: header.level,
-        min_time_nanos: i64::MAX,
-        max_time_nanos: i64::MIN,
-        sources: header.sources.clone(),
-        partitions: Vec::new(),
-        rollup_nanos: header.rollup_nanos,
-    };
-    for (p, symbols) in parts {
-        if let Some((min, max)) = p.time_range() {
-            meta.min_time_nanos = meta.min_time_nanos.min(min);
-            meta.max_time_nanos = meta.max_time_nanos.max(max);
-        }
-        meta.partitions.push(encode_partition(&mut out, 0, p, symbols));
-    }
-    out.extend_from_slice(&footer_bytes(&meta));
-    (out, meta)
-}
-
 /// The footer and trailer that end a block.
 pub fn footer_bytes(meta: &pb::BlockMeta) -> Vec<u8> {
     let mut out = meta.encode_to_vec();
@@ -93,37 +38,6 @@ pub fn footer_bytes(meta: &pb::BlockMeta) -> Vec<u8> {
     out.extend_from_slice(&crc.to_le_bytes());
     out.extend_from_slice(MAGIC);
     out
-}
-
-/// Appends a partition's sections to `out`, which starts at object offset
-/// `base`; returns the partition's footer entry. `symbols` is the symbol
-/// section already compressed, if it was; else it is encoded from `p.db`.
-pub fn encode_partition(out: &mut Vec<u8>, base: u64, p: &Partition, symbols: Option<&[u8]>) -> pb::PartitionMeta {
-    let rows: Vec<pb::Samples> = p.rows.iter().map(|r| codec::samples_to_pb(&r.samples, &r.labels)).collect();
-    let symbols = match symbols {
-        Some(compressed) => write_compressed(out, base, compressed),
-        None => write_section(out, base, &codec::symbols_to_pb(&p.db)),
-    };
-    pb::PartitionMeta {
-        service: p.service.clone(),
-        series: p.series.iter().map(series_to_pb).collect(),
-        symbols: Some(symbols),
-        index: Some(write_section(out, base, &codec::index_to_pb(&p.rows))),
-        samples: Some(write_section(out, base, &pb::RowSamples { rows })),
-        rollups: Some(write_section(out, base, &codec::rollups_to_pb(&p.rollups))),
-        profiles: p.rows.len() as u64,
-        samples_count: p.rows.iter().map(|r| r.samples.values.len() as u64).sum(),
-    }
-}
-
-fn series_to_pb(s: &crate::partition::SeriesInfo) -> pb::SeriesMeta {
-    pb::SeriesMeta {
-        labels: s.labels.iter().map(|(n, v)| pb::LabelPair { name: n.clone(), value: v.clone() }).collect(),
-        min_time_nanos: s.min_time_nanos,
-        max_time_nanos: s.max_time_nanos,
-        profiles: s.profiles,
-        total: s.total,
-    }
 }
 
 /// Appends one message as a compressed section to `out` (at object offset
@@ -138,7 +52,7 @@ pub fn compress(raw: &[u8]) -> Vec<u8> {
 }
 
 /// Appends an already compressed section.
-fn write_compressed(out: &mut Vec<u8>, base: u64, compressed: &[u8]) -> pb::Section {
+pub(crate) fn write_compressed(out: &mut Vec<u8>, base: u64, compressed: &[u8]) -> pb::Section {
     let section = pb::Section {
         offset: base + out.len() as u64,
         length: compressed.len() as u64,
@@ -187,16 +101,6 @@ pub fn decode_section<M: Message + Default>(bytes: &[u8], section: &pb::Section,
         .and_then(|d| d.take(MAX_SECTION_BYTES).read_to_end(&mut raw))
         .map_err(|e| Error::corrupt(format!("{what} section: {e}")))?;
     M::decode(raw.as_slice()).map_err(|e| Error::corrupt(format!("{what} section: {e}")))
-}
-
-/// Decodes a whole block from its bytes: footer and every partition.
-pub fn decode_block(bytes: &[u8]) -> Result<(pb::BlockMeta, Vec<Partition>)> {
-    let meta = decode_meta(bytes)?;
-    let mut partitions = Vec::with_capacity(meta.partitions.len());
-    for pm in &meta.partitions {
-        partitions.push(crate::read_partition::decode_partition(bytes, pm, crate::read_partition::Part::All)?);
-    }
-    Ok((meta, partitions))
 }
 
 /// Decodes the footer of a block held whole in memory.

@@ -1,5 +1,7 @@
 //! Series labels and the filter the query layer passes in.
 
+use kiln_model::selector::{AnyOf, Selector};
+
 /// A series' labels, sorted by name, names unique.
 pub type Labels = Vec<(String, String)>;
 
@@ -22,8 +24,9 @@ pub fn normalize(mut labels: Labels) -> Labels {
     labels
 }
 
-/// Chooses the series the query layer asked for. `kiln-store` knows no
-/// query language: `kiln-query` implements this for its selectors.
+/// Chooses the series the query layer asked for. `kiln-store` parses no
+/// query language: the query layer passes a parsed `kiln_model` selector
+/// (or any filter of its own).
 pub trait SeriesFilter: Send + Sync {
     fn matches(&self, labels: &[(String, String)]) -> bool;
 }
@@ -44,5 +47,19 @@ pub struct LabelsEqual(pub Labels);
 impl SeriesFilter for LabelsEqual {
     fn matches(&self, labels: &[(String, String)]) -> bool {
         self.0.iter().all(|(n, v)| get(labels, n) == Some(v.as_str()))
+    }
+}
+
+/// Series matching every matcher of the selector.
+impl SeriesFilter for Selector {
+    fn matches(&self, labels: &[(String, String)]) -> bool {
+        Selector::matches(self, labels)
+    }
+}
+
+/// Series matching any of the selectors (every series when there are none).
+impl SeriesFilter for AnyOf {
+    fn matches(&self, labels: &[(String, String)]) -> bool {
+        AnyOf::matches(self, labels)
     }
 }

@@ -6,6 +6,7 @@
 //! (fsync'd on local disk); segments are compacted into per-window blocks
 //! with rollups; retention deletes by age and size. See ARCHITECTURE.md.
 
+mod block_writer;
 mod cache;
 mod catalog;
 mod codec;
@@ -31,8 +32,9 @@ mod pb {
     include!(concat!(env!("OUT_DIR"), "/kiln.store.v1.rs"));
 }
 
+pub use block_writer::{encode_block, BlockHeader};
 pub use error::{Error, ErrorKind, Result};
-pub use format::{decode_block, encode_block, BlockHeader, FORMAT_VERSION};
+pub use format::FORMAT_VERSION;
 pub use ingest::{IngestProfile, IngestSeries, SAMPLE_LABELS_KEPT};
 pub use labels::{
     normalize as normalize_labels, AllSeries, Labels, LabelsEqual, SeriesFilter, SERVICE_NAME, UNKNOWN_SERVICE,
@@ -40,4 +42,5 @@ pub use labels::{
 pub use memory::limit_malloc_arenas;
 pub use partition::{Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
 pub use read::{Stats, TimeRange};
+pub use read_partition::decode_block;
 pub use store::{Clock, Store, StoreConfig};

@@ -1,11 +1,11 @@
 //! Decoding one partition of a block, whole or only the sections a read
-//! needs.
+//! needs, and a whole block (footer and every partition).
 
 use kiln_model::stacks::SymbolDb;
 
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::format::{decode_section, section_bytes};
+use crate::format::{decode_meta, decode_section, section_bytes};
 use crate::partition::{Partition, Row, SeriesInfo};
 use crate::pb;
 
@@ -56,6 +56,16 @@ const NAMES: [&str; 4] = ["symbols", "index", "samples", "rollups"];
 /// Decodes a partition from a whole object held in memory.
 pub fn decode_partition(bytes: &[u8], pm: &pb::PartitionMeta, part: Part) -> Result<Partition> {
     decode_parts(pm, pm.series.iter().map(series_from_pb).collect(), part, |s| section_bytes(bytes, s))
+}
+
+/// Decodes a whole block from its bytes: footer and every partition.
+pub fn decode_block(bytes: &[u8]) -> Result<(pb::BlockMeta, Vec<Partition>)> {
+    let meta = decode_meta(bytes)?;
+    let mut partitions = Vec::with_capacity(meta.partitions.len());
+    for pm in &meta.partitions {
+        partitions.push(decode_partition(bytes, pm, Part::All)?);
+    }
+    Ok((meta, partitions))
 }
 
 /// Decodes the sections `part` needs; `series` is the partition's series

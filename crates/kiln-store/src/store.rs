@@ -8,11 +8,11 @@ use object_store::ObjectStore;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+use crate::block_writer::{encode_block, encode_segment, BlockHeader};
 use crate::cache::PartitionCache;
 use crate::catalog::Catalog;
 use crate::dict::EncodedSymbols;
 use crate::error::{Error, ErrorKind, Result};
-use crate::format::{encode_block, encode_segment, BlockHeader};
 use crate::ingest::{Head, IngestProfile};
 use crate::merge::compute_rollups;
 use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};

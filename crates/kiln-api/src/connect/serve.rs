@@ -1,38 +1,32 @@
-//! `POST /querier.v1.QuerierService/<Method>` over Connect (binary
-//! `application/proto` and `application/json`) and gRPC, and Connect's
-//! `unimplemented` for the services Profiles Drilldown probes that Kiln
-//! does not offer. The Connect plumbing here is shared with
-//! `adhoc_connect.rs`.
+//! Serving one method of a Connect service: the request read in its codec
+//! (Connect proto or JSON, gRPC), handed to the backend as binary protobuf,
+//! the answer written back in the same codec; `unimplemented` for what
+//! Kiln does not offer. Shared by the querier and the adhoc service.
 
 use std::future::Future;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use prost::Message;
 use prost_reflect::MethodDescriptor;
 
+use super::grpc;
+use super::protojson::{json_to_proto, pool, proto_to_json};
 use crate::error::{ApiError, ApiErrorKind, ConnectError};
-use crate::grpc;
-use crate::protojson::{json_to_proto, pool, proto_to_json};
-use crate::querier::{Answer, QueryService};
-use crate::request::{content_type, read_body, tenant};
+use crate::request::{content_type, read_body};
 use crate::state::ApiState;
-
-const SERVICE: &str = "querier.v1.QuerierService";
 
 /// How a request is encoded, and so its response.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Codec {
+enum Codec {
     Proto,
     Json,
     Grpc,
 }
 
 impl Codec {
-    pub(crate) fn of(headers: &HeaderMap) -> Result<Codec, ApiError> {
+    fn of(headers: &HeaderMap) -> Result<Codec, ApiError> {
         match content_type(headers).as_str() {
             c if grpc::is_grpc(c) => Ok(Codec::Grpc),
             "application/proto" | "application/protobuf" | "application/x-protobuf" => Ok(Codec::Proto),
@@ -46,27 +40,13 @@ impl Codec {
     }
 }
 
-/// Serves one querier method in the request's protocol.
-pub async fn serve(
-    State(state): State<ApiState>,
-    Path(method): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let (service, name, h) = (state.query.clone(), method.as_str(), &headers);
-    let call = move |service: std::sync::Arc<dyn QueryService>, request: Vec<u8>| async move {
-        dispatch(service.as_ref(), &tenant(h)?, name, &request).await
-    };
-    serve_method(&state, SERVICE, "querier", &method, &headers, body, service, call).await
-}
-
 /// Serves `method` of `service_name` (a service of the descriptor pool):
 /// reads the request in whatever codec it came in, hands `call` the backend
 /// and the request as binary protobuf, and answers in the request's codec,
 /// timed as `<metric>/<method>`. A method the pool does not know, or a
 /// missing backend, is Connect's (or gRPC's) `unimplemented`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) async fn serve_method<S, F, Fut>(
+pub async fn serve_method<S, F, Fut>(
     state: &ApiState,
     service_name: &str,
     metric: &str,
@@ -128,42 +108,8 @@ fn response_bytes(desc: &MethodDescriptor, codec: Codec, response: Vec<u8>) -> R
     }
 }
 
-/// Decodes the request of `method`, calls the service, encodes its answer.
-async fn dispatch(s: &dyn QueryService, tenant: &str, method: &str, req: &[u8]) -> Result<Vec<u8>, ApiError> {
-    match method {
-        "ProfileTypes" => call(req, |r| s.profile_types(tenant, r)).await,
-        "LabelNames" => call(req, |r| s.label_names(tenant, r)).await,
-        "LabelValues" => call(req, |r| s.label_values(tenant, r)).await,
-        "Series" => call(req, |r| s.series(tenant, r)).await,
-        "SelectMergeStacktraces" => call(req, |r| s.select_merge_stacktraces(tenant, r)).await,
-        "SelectMergeSpanProfile" => call(req, |r| s.select_merge_span_profile(tenant, r)).await,
-        "SelectMergeProfile" => call(req, |r| s.select_merge_profile(tenant, r)).await,
-        "SelectSeries" => call(req, |r| s.select_series(tenant, r)).await,
-        "Diff" => call(req, |r| s.diff(tenant, r)).await,
-        "GetProfileStats" => call(req, |r| s.get_profile_stats(tenant, r)).await,
-        "AnalyzeQuery" => call(req, |r| s.analyze_query(tenant, r)).await,
-        other => Err(ApiError::new(ApiErrorKind::Internal, "querier", format!("{other} has no handler"))),
-    }
-}
-
-fn call<'a, Req, Resp>(
-    bytes: &[u8],
-    f: impl FnOnce(Req) -> Answer<'a, Resp>,
-) -> impl Future<Output = Result<Vec<u8>, ApiError>> + 'a
-where
-    Req: Message + Default,
-    Resp: Message + 'a,
-{
-    let decoded = Req::decode(bytes).map_err(|e| {
-        let name = std::any::type_name::<Req>().rsplit("::").next().unwrap_or("request");
-        ApiError::invalid("querier_request", format!("{name} is not valid protobuf: {e}"))
-    });
-    let pending = decoded.map(f);
-    async move { Ok(pending?.await?.encode_to_vec()) }
-}
-
 /// A successful answer in `codec`.
-pub(crate) fn respond(codec: Codec, bytes: Vec<u8>) -> Response {
+fn respond(codec: Codec, bytes: Vec<u8>) -> Response {
     match codec {
         Codec::Grpc => grpc::ok(&bytes),
         Codec::Json => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
@@ -189,7 +135,7 @@ pub async fn unimplemented(uri: Uri, headers: HeaderMap) -> Response {
 
 /// Connect's `unimplemented` (HTTP 501 and a JSON error body), or gRPC
 /// status 12.
-pub(crate) fn unimplemented_in(codec: Codec, message: &str) -> Response {
+fn unimplemented_in(codec: Codec, message: &str) -> Response {
     if codec == Codec::Grpc {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/grpc"));

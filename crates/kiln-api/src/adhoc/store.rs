@@ -4,7 +4,7 @@
 //! `<data_dir>/adhoc`.
 
 use crate::error::ApiError;
-use crate::querier::Answer;
+use crate::query::Answer;
 
 /// One saved profile.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,12 +13,12 @@ use kiln_model::pprof;
 use prost::Message;
 use serde::Deserialize;
 
+use crate::connect::grpc;
 use crate::error::{ApiError, ApiErrorKind, ConnectError};
-use crate::grpc;
+use crate::ingest::series::{ingested, store};
+use crate::ingest::Ingested;
 use crate::pb;
 use crate::request::{content_type, profile_id, read_body, tenant};
-use crate::series::{ingested, store};
-use crate::sink::Ingested;
 use crate::state::ApiState;
 
 /// Serves Connect (proto or JSON) and gRPC on the same path.

@@ -2,7 +2,7 @@
 //! `render_diff.go`, `labels.go`, `labelvalues.go`; reference §2.c):
 //! `/render` (`format=json|pprof|collapsed|html`), `/render-diff`,
 //! `/labels` and `/label-values`, over the same querier service as the
-//! Connect API. `/api/apps` is in `legacy_query_apps.rs`.
+//! Connect API. `/api/apps` is in `v0_apps.rs`.
 
 use std::collections::BTreeMap;
 
@@ -12,21 +12,19 @@ use kiln_model::flamebearer::{Flamebearer, FlamebearerProfile, Timeline};
 use kiln_model::flamegraph::DEFAULT_MAX_NODES;
 use kiln_model::folded;
 use kiln_model::ingest_name::IngestName;
-use kiln_query::Matcher;
+use kiln_model::selector::{Matcher, Query};
 use kiln_render::{rfc3339, ReportMeta};
 use prost::Message;
 use serde::Serialize;
 
 use crate::error::ApiError;
-use crate::legacy_query_apps::{app_names, with_profile_type};
 use crate::pb::types::v1 as t;
-use crate::querier::QueryService;
-use crate::render::{diff_of, flamebearer_of, View};
-use crate::render_params::{
-    export_diff, get, go_json, json_response, max_nodes, query_error, query_handler, service, time_ms, tree_of, Params,
-    Selection,
-};
+use crate::query::params::{export_diff, get, max_nodes, query_handler, service, time_ms, tree_of, Params, Selection};
+use crate::query::render::{diff_of, flamebearer_of, View};
+use crate::query::v0_apps::{app_names, with_profile_type};
+use crate::query::QueryService;
 use crate::request::tenant;
+use crate::response::{go_json, json_response};
 use crate::state::ApiState;
 
 query_handler!(
@@ -121,13 +119,11 @@ async fn selection(svc: &dyn QueryService, tenant: &str, params: &Params, now: i
     let (text, parsed) = match (get(params, "name").filter(|s| !s.is_empty()), get(params, "query")) {
         (Some(name), _) => {
             let key = IngestName::parse(name).map_err(|e| ApiError::invalid("name", format!("name: {}", e.message)))?;
-            let mut parsed = kiln_query::Query::parse(&key.name).map_err(|e| query_error(e).with_context("name"))?;
+            let mut parsed = Query::parse(&key.name).map_err(|e| ApiError::from(e).with_context("name"))?;
             parsed.selector.matchers.extend(key.labels.iter().map(|(k, v)| Matcher::equal(k, v)));
             (name, parsed)
         }
-        (None, Some(query)) if !query.is_empty() => {
-            (query, kiln_query::Query::parse(query).map_err(|e| query_error(e).with_context("query"))?)
-        }
+        (None, Some(query)) if !query.is_empty() => (query, Query::parse(query)?),
         _ => return Err(ApiError::invalid("query", "'query' or 'name' parameter is required")),
     };
     Selection::resolve(svc, tenant, text, parsed, start, end).await
@@ -270,7 +266,7 @@ async fn matchers(
     let start = if get(params, "from").is_none_or(str::is_empty) { 0 } else { time_ms(params, "from", now)? };
     let end = time_ms(params, "until", now)?;
     let Some(query) = get(params, "query").filter(|q| !q.is_empty()) else { return Ok((Vec::new(), start, end)) };
-    let parsed = kiln_query::Query::parse(query).map_err(|e| query_error(e).with_context("query"))?;
+    let parsed = Query::parse(query)?;
     let sel = Selection::resolve(svc, tenant, query, parsed, start, end).await?;
     Ok((vec![with_profile_type(&sel.label_selector, &sel.profile_type.id())], start, end))
 }

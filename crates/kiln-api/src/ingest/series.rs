@@ -9,7 +9,7 @@ use kiln_model::ingest::series::PushSeries;
 use kiln_model::Profile;
 
 use crate::error::ApiError;
-use crate::sink::{Ingested, SeriesRef};
+use crate::ingest::{Ingested, SeriesRef};
 use crate::state::ApiState;
 
 /// The profiles to store for one prepared push; empty when normalisation

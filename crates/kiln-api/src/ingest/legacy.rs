@@ -7,24 +7,14 @@ use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kiln_model::ingest::attime;
-use kiln_model::ingest::legacy::LegacyParams;
 use kiln_model::ingest::series::prepare;
-use kiln_model::ingest_name::IngestName;
 
 use crate::error::ApiError;
-use crate::legacy_formats::{decode_upload, BodyFormat, Upload};
+use crate::ingest::legacy_formats::{decode_upload, BodyFormat, Upload};
+use crate::ingest::legacy_request::LegacyRequest;
+use crate::ingest::series::{ingested, store};
 use crate::request::{content_type, read_body, tenant};
-use crate::series::{ingested, store};
 use crate::state::ApiState;
-
-/// What a legacy request says about itself, from its query string.
-pub struct LegacyRequest {
-    pub name: IngestName,
-    pub from_nanos: i64,
-    pub params: LegacyParams,
-    pub format: Option<String>,
-}
 
 pub async fn ingest(
     State(state): State<ApiState>,
@@ -44,23 +34,6 @@ pub async fn ingest(
     }
 }
 
-fn parse_query(query: &[(String, String)], now: i64) -> Result<LegacyRequest, ApiError> {
-    let get = |k: &str| query.iter().rev().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let name = get("name").ok_or_else(|| ApiError::invalid("missing_name", "the name query parameter is required"))?;
-    let time = |k: &str| {
-        attime::parse(get(k).unwrap_or(""), now).map_err(|e| ApiError::invalid("invalid_time", format!("{k}: {e}")))
-    };
-    // `until` is checked but unused: a legacy profile's span comes from the
-    // profile itself (pprof, JFR) or is zero (text formats), as in Pyroscope.
-    time("until")?;
-    Ok(LegacyRequest {
-        name: IngestName::parse(name).map_err(|e| ApiError::invalid("invalid_name", e.to_string()))?,
-        from_nanos: time("from")?,
-        params: LegacyParams::from_query(get("sampleRate"), get("spyName"), get("units"), get("aggregationType")),
-        format: get("format").map(str::to_owned),
-    })
-}
-
 async fn ingest_request(
     state: &ApiState,
     query: &[(String, String)],
@@ -68,7 +41,7 @@ async fn ingest_request(
     body: Body,
 ) -> Result<(), ApiError> {
     let tenant = tenant(headers)?;
-    let req = parse_query(query, state.now())?;
+    let req = LegacyRequest::parse(query, state.now())?;
     let raw_ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let format = BodyFormat::select(req.format.as_deref(), &content_type(headers));
     let bytes = read_body(headers, body, state.body_limit).await?;

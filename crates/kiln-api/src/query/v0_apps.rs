@@ -8,15 +8,15 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kiln_model::profile_type::ProfileType;
-use kiln_query::PROFILE_TYPE_LABEL;
+use kiln_model::selector::PROFILE_TYPE_LABEL;
 use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::pb::querier::v1 as q;
-use crate::querier::QueryService;
-use crate::render::answer;
-use crate::render_params::{go_json, json_response, service};
+use crate::query::params::service;
+use crate::query::QueryService;
 use crate::request::tenant;
+use crate::response::{answer, go_json, json_response};
 use crate::state::ApiState;
 
 const SPY_LABEL: &str = "pyroscope_spy";

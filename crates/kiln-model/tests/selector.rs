@@ -1,8 +1,8 @@
 //! The selector language: operators, quoting, anchoring, the legacy query
 //! forms, and errors that say where and what was expected.
 
-use kiln_query::{AnyOf, ErrorKind, MatchOp, Matcher, Query, Selector, Target};
-use kiln_store::SeriesFilter;
+use kiln_model::selector::{AnyOf, MatchOp, Matcher, Query, Selector, Target};
+use kiln_model::ErrorKind;
 use proptest::prelude::*;
 
 fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

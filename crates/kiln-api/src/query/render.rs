@@ -14,14 +14,14 @@ use kiln_model::pb::querier::v1::FlameGraphDiff;
 use crate::error::ApiError;
 use crate::pb::querier::v1 as q;
 use crate::pb::types::v1 as t;
-use crate::querier::QueryService;
-use crate::render_dot::{dot, DEFAULT_DOT_NODES};
-use crate::render_params::{
-    all, export, export_diff, get, go_json, json_response, max_nodes, query_handler, service, tree_of, Params,
-    Selection, LEFT, PLAIN, RIGHT,
+use crate::query::dot::{dot, DEFAULT_DOT_NODES};
+use crate::query::params::{
+    all, export, export_diff, get, max_nodes, query_handler, service, tree_of, Params, Selection, LEFT, PLAIN, RIGHT,
 };
-use crate::render_timeline::{step_seconds, timeline};
+use crate::query::timeline::{step_seconds, timeline};
+use crate::query::QueryService;
 use crate::request::tenant;
+use crate::response::{go_json, json_response};
 use crate::state::ApiState;
 
 query_handler!(
@@ -38,10 +38,6 @@ query_handler!(
     /// `GET /pyroscope/label-values`.
     label_values => label_values_request
 );
-
-pub fn answer(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
-}
 
 async fn render_request(state: &ApiState, params: &Params, headers: &HeaderMap) -> Result<Response, ApiError> {
     let (svc, tenant) = (service(state)?, tenant(headers)?);

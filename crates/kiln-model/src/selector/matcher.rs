@@ -3,10 +3,9 @@
 
 use std::fmt;
 
-use kiln_store::SeriesFilter;
 use regex::Regex;
 
-use crate::error::{QueryError, Result};
+use crate::error::{Error, Result};
 
 /// The series label holding the profile type id.
 pub const PROFILE_TYPE_LABEL: &str = "__profile_type__";
@@ -55,12 +54,13 @@ impl PartialEq for Matcher {
 impl Eq for Matcher {}
 
 impl Matcher {
-    /// A matcher; a regex that does not compile is `InvalidArgument`.
+    /// A matcher; a regex that does not compile is `InvalidArgument`, whose
+    /// message is the whole explanation (the `selector` format adds nothing).
     pub fn new(name: &str, op: MatchOp, value: &str) -> Result<Matcher> {
         let regex = match op {
             MatchOp::Regex | MatchOp::NotRegex => Some(
                 Regex::new(&format!("^(?:{value})$"))
-                    .map_err(|e| QueryError::invalid(format!("invalid regular expression {value:?}: {e}")))?,
+                    .map_err(|e| Error::invalid("selector", format!("invalid regular expression {value:?}: {e}")))?,
             ),
             MatchOp::Equal | MatchOp::NotEqual => None,
         };
@@ -127,8 +127,9 @@ impl Selector {
     }
 }
 
-impl SeriesFilter for Selector {
-    fn matches(&self, labels: &[(String, String)]) -> bool {
+impl Selector {
+    /// Whether a series' labels match every matcher.
+    pub fn matches(&self, labels: &[(String, String)]) -> bool {
         self.matchers.iter().all(|m| m.matches(labels))
     }
 }
@@ -159,8 +160,9 @@ impl AnyOf {
     }
 }
 
-impl SeriesFilter for AnyOf {
-    fn matches(&self, labels: &[(String, String)]) -> bool {
+impl AnyOf {
+    /// Whether a series' labels match any of the selectors (or there are none).
+    pub fn matches(&self, labels: &[(String, String)]) -> bool {
         self.0.is_empty() || self.0.iter().any(|s| s.matches(labels))
     }
 }

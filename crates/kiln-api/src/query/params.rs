@@ -4,21 +4,19 @@
 
 use std::sync::Arc;
 
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use kiln_model::flamebearer::{self, FlamebearerProfile};
 use kiln_model::ingest::attime;
 use kiln_model::pb::google::v1::Profile;
 use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff};
 use kiln_model::profile_type::ProfileType;
+use kiln_model::selector::{Query, Target, PROFILE_TYPE_LABEL};
 use kiln_model::{pprof, Tree};
-use kiln_query::{Query, QueryError, Target, PROFILE_TYPE_LABEL};
 use prost::Message;
 
 use crate::error::{ApiError, ApiErrorKind};
 use crate::pb::querier::v1 as q;
 use crate::pb::types::v1 as t;
-use crate::querier::QueryService;
+use crate::query::QueryService;
 use crate::state::ApiState;
 
 /// A request's query string, in order, repeated names kept.
@@ -40,16 +38,6 @@ pub fn service(state: &ApiState) -> Result<Arc<dyn QueryService>, ApiError> {
         .query
         .clone()
         .ok_or_else(|| ApiError::new(ApiErrorKind::Unavailable, "query", "this server has no query service"))
-}
-
-/// A query engine error as an API error of the same kind.
-pub fn query_error(e: QueryError) -> ApiError {
-    let kind = match e.kind {
-        kiln_query::ErrorKind::InvalidArgument => ApiErrorKind::InvalidArgument,
-        kiln_query::ErrorKind::Unavailable => ApiErrorKind::Unavailable,
-        kiln_query::ErrorKind::Internal => ApiErrorKind::Internal,
-    };
-    ApiError::new(kind, "query", e.message)
 }
 
 /// A time parameter (`attime` forms: `now-1h`, Unix s/ms/µs/ns,
@@ -108,7 +96,7 @@ impl Selection {
         let text = text.ok_or_else(|| ApiError::invalid("query", format!("'{}' is required", fields.query)))?;
         let start = time_ms(params, fields.from, now_nanos)?;
         let end = time_ms(params, fields.until, now_nanos)?;
-        let parsed = Query::parse(text).map_err(|e| query_error(e).with_context(&format!("'{}'", fields.query)))?;
+        let parsed = Query::parse(text).map_err(|e| ApiError::from(e).with_context(&format!("'{}'", fields.query)))?;
         Selection::resolve(svc, tenant, text, parsed, start, end).await
     }
 
@@ -186,24 +174,6 @@ pub fn tree_of(profile: &Profile) -> Result<Tree, ApiError> {
     Ok(Tree::from_profile(&decoded, 0))
 }
 
-/// A JSON body as Go's `json.Encoder` writes it: compact, HTML characters
-/// escaped, a newline at the end.
-pub fn json_response(mut json: String) -> Response {
-    json.push('\n');
-    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
-}
-
-/// Serialises like Go's `encoding/json` (`<`, `>`, `&`, U+2028 and U+2029
-/// escaped; they only occur inside strings).
-pub fn go_json<T: serde::Serialize>(value: &T) -> String {
-    let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned());
-    json.replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
-}
-
 /// Defines an axum handler for a `GET` query route: the state, the query
 /// string and the headers go to `$request`, whose error becomes the
 /// response. The legacy and v0 render routes are all this shape.
@@ -215,7 +185,7 @@ macro_rules! query_handler {
             axum::extract::Query(params): axum::extract::Query<Vec<(String, String)>>,
             headers: axum::http::HeaderMap,
         ) -> axum::response::Response {
-            crate::render::answer($request(&state, &params, &headers).await)
+            crate::response::answer($request(&state, &params, &headers).await)
         }
     };
 }

@@ -12,12 +12,11 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
 
+use crate::adhoc::connect::{blocking, list, load};
+use crate::adhoc::render;
 use crate::adhoc::AdhocStore;
-use crate::adhoc_connect::{blocking, list, load};
-use crate::adhoc_render;
 use crate::error::{ApiError, ApiErrorKind};
-use crate::render::answer;
-use crate::render_params::{go_json, json_response};
+use crate::response::{answer, go_json, json_response};
 use crate::state::ApiState;
 
 #[derive(Serialize)]
@@ -68,6 +67,6 @@ async fn single(state: &ApiState, id: &str) -> Result<Response, ApiError> {
 async fn double(state: &ApiState, left: &str, right: &str) -> Result<Response, ApiError> {
     let store = store(state)?;
     let (l, r) = futures::try_join!(load(store.as_ref(), left), load(store.as_ref(), right))?;
-    let rendered = blocking(move || adhoc_render::diff(&l.1, &r.1, None, None)).await?;
+    let rendered = blocking(move || render::diff(&l.1, &r.1, None, None)).await?;
     Ok(json_response(rendered.flamebearer))
 }

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Response};
 use kiln_model::ingest::series::prepare;
 use kiln_model::otlp;
 
+use crate::connect::grpc;
 use crate::error::{ApiError, ApiErrorKind};
-use crate::grpc;
-use crate::push::respond;
+use crate::ingest::push::respond;
+use crate::ingest::series::{ingested, store};
 use crate::request::{content_type, read_body, tenant};
-use crate::series::{ingested, store};
 use crate::state::ApiState;
 
 pub async fn export(State(state): State<ApiState>, headers: HeaderMap, body: Body) -> Response {

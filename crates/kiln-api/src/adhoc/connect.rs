@@ -13,11 +13,11 @@ use axum::response::Response;
 use base64::Engine;
 use prost::Message;
 
+use crate::adhoc::render::{self, Parsed, Rendered};
 use crate::adhoc::{checked_id, file_stem, AdhocFile, AdhocStore};
-use crate::adhoc_render::{self, Parsed, Rendered};
+use crate::connect::serve_method;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::pb::adhocprofiles::v1 as a;
-use crate::querier_connect::serve_method;
 use crate::state::ApiState;
 
 const SERVICE: &str = "adhocprofiles.v1.AdHocProfileService";
@@ -70,8 +70,7 @@ async fn diff(
     r: a::AdHocProfilesDiffRequest,
 ) -> Result<a::AdHocProfilesDiffResponse, ApiError> {
     let (left, right) = futures::try_join!(load(store, &r.left_id), load(store, &r.right_id))?;
-    let rendered =
-        blocking(move || adhoc_render::diff(&left.1, &right.1, r.profile_type.as_deref(), r.max_nodes)).await?;
+    let rendered = blocking(move || render::diff(&left.1, &right.1, r.profile_type.as_deref(), r.max_nodes)).await?;
     Ok(a::AdHocProfilesDiffResponse {
         profile_types: rendered.profile_types,
         flamebearer_profile: rendered.flamebearer,
@@ -92,7 +91,7 @@ async fn upload(
     let (data, extension, rendered) = blocking(move || {
         let (format, parsed) = Parsed::decode(&data).map_err(|e| ApiError::from(e).with_context("profile"))?;
         let rendered = parsed.render(None, r.max_nodes);
-        let extension = adhoc_render::extension(format, &data);
+        let extension = render::extension(format, &data);
         Ok((data, extension, rendered))
     })
     .await?;

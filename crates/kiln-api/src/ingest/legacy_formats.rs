@@ -8,8 +8,8 @@ use kiln_model::ingest::{jfr_labels as jfr_context, sample_type_config};
 use kiln_model::{folded, gzip, jfr, lines, pprof, speedscope, tree_format, trie, Profile};
 
 use crate::error::ApiError;
-use crate::legacy::LegacyRequest;
-use crate::multipart;
+use crate::ingest::legacy_request::LegacyRequest;
+use crate::ingest::multipart;
 use crate::state::ApiState;
 
 /// The body formats, chosen as Pyroscope's `readInputRawDataFromRequest`
