@@ -3,8 +3,9 @@
 //! (Prometheus matchers, the legacy `<profile type>{...}` and v0 FlameQL
 //! `app.cpu{...}` forms), profile type ids, time ranges in milliseconds,
 //! and the querier methods (`ProfileTypes`, `LabelNames`, `LabelValues`,
-//! `Series`, `SelectMergeStacktraces`, `SelectMergeSpanProfile`, `SelectSeries`, `Diff`,
-//! `GetProfileStats`). No transport: the API layer calls these functions.
+//! `Series`, `SelectMergeStacktraces` (with span and trace selectors),
+//! `SelectMergeSpanProfile`, `SelectSeries` (with exemplars and call sites),
+//! `SelectHeatmap`, `Diff`, `GetProfileStats`). No transport: the API layer calls these functions.
 
 mod error;
 mod exemplars;
