@@ -71,7 +71,7 @@ pub async fn select_heatmap(store: &Store, tenant: &str, req: &HeatmapRequest) -
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let read = TimeRangeMs { start: req.range.start.saturating_sub(step), end: req.range.end }.to_store();
     let mut entries: BTreeMap<Labels, Vec<Candidate>> = BTreeMap::new();
-    let (by, tenant) = (&req.group_by, tenant);
+    let by = &req.group_by;
     match req.query_type {
         HeatmapQueryType::Individual => {
             store
