@@ -110,6 +110,30 @@ impl QueryService for Fake {
         ok(q::SelectSeriesResponse { series: vec![series] })
     }
 
+    fn select_heatmap<'a>(
+        &'a self,
+        tenant: &'a str,
+        r: q::SelectHeatmapRequest,
+    ) -> Answer<'a, q::SelectHeatmapResponse> {
+        self.record(tenant, "SelectHeatmap", &r);
+        let exemplar = t::Exemplar {
+            timestamp: 1_700_000_012_345,
+            profile_id: "7c9e6679-7425-40de-944b-e07fc1f90ae7".into(),
+            value: 250,
+            labels: vec![pair("pod", "api-1")],
+            ..Default::default()
+        };
+        let slot = t::HeatmapSlot {
+            timestamp: 1_700_000_015_000,
+            y_min: vec![100.0, 175.0],
+            counts: vec![3, 1],
+            exemplars: vec![exemplar],
+        };
+        ok(q::SelectHeatmapResponse {
+            series: vec![t::HeatmapSeries { labels: vec![pair("service_name", "api")], slots: vec![slot] }],
+        })
+    }
+
     fn diff<'a>(&'a self, tenant: &'a str, r: q::DiffRequest) -> Answer<'a, q::DiffResponse> {
         self.record(tenant, "Diff", &r);
         let fg = FlameGraphDiff {
@@ -235,6 +259,21 @@ async fn every_method_answers_json_exactly_as_its_golden_file() {
         assert_eq!(r.status, StatusCode::OK, "{method}: {}", r.text());
         assert_eq!(r.content_type, "application/json");
         golden(method, &r.text());
+    }
+}
+
+#[tokio::test]
+async fn select_heatmap_answers_json_with_its_enums_by_name_or_number() {
+    let (app, fake) = app();
+    let body = r#"{"profileTypeID":"process_cpu:cpu:nanoseconds:cpu:nanoseconds","labelSelector":"{}","start":"1","end":"2","step":15,"groupBy":["pod"],"queryType":"HEATMAP_QUERY_TYPE_INDIVIDUAL","exemplarType":2,"limit":"3"}"#;
+    let r = json(&app, "SelectHeatmap", body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    golden("SelectHeatmap", &r.text());
+    let seen = fake.calls().last().cloned().unwrap();
+    for field in
+        ["step: 15.0", "group_by: [\"pod\"]", "query_type: Individual", "exemplar_type: Individual", "limit: Some(3)"]
+    {
+        assert!(seen.contains(field), "{field} in {seen}");
     }
 }
 
@@ -367,7 +406,7 @@ async fn services_kiln_does_not_offer_answer_unimplemented() {
         "/settings.v1.SettingsService/Get",
         "/settings.v1.RecordingRulesService/ListRecordingRules",
         "/vcs.v1.VCSService/GithubApp",
-        "/querier.v1.QuerierService/SelectHeatmap",
+        "/querier.v1.QuerierService/NoSuchMethod",
     ];
     for path in paths {
         let r = post(&app, path, &[("content-type", "application/json")], b"{}".to_vec()).await;

@@ -106,6 +106,9 @@ impl QueryService for Fake {
     ) -> Answer<'a, q::SelectMergeSpanProfileResponse> {
         unused()
     }
+    fn select_heatmap<'a>(&'a self, _: &'a str, _: q::SelectHeatmapRequest) -> Answer<'a, q::SelectHeatmapResponse> {
+        unused()
+    }
     fn select_merge_profile<'a>(
         &'a self,
         tenant: &'a str,

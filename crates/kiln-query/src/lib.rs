@@ -3,23 +3,30 @@
 //! lives in `kiln_model::selector`, re-exported here), profile type ids,
 //! time ranges in milliseconds, and the querier methods (`ProfileTypes`,
 //! `LabelNames`, `LabelValues`, `Series`, `SelectMergeStacktraces` by
-//! selector or by profile id, as a tree or a pprof, `SelectMergeProfile`,
-//! `SelectMergeSpanProfile`, `SelectSeries`, `Diff`, `GetProfileStats`,
+//! selector, by profile id or by span or trace ids, as a tree or a pprof,
+//! `SelectMergeProfile`, `SelectMergeSpanProfile`, `SelectSeries` (with
+//! exemplars and call sites), `SelectHeatmap`, `Diff`, `GetProfileStats`,
 //! `AnalyzeQuery`). No transport: the server maps wire messages to these
 //! functions.
 
 mod analyze;
 mod by_id;
 mod error;
+mod exemplars;
+mod heatmap;
 mod labels;
 mod merge;
 mod pprof;
+mod sample_filter;
 mod series;
+mod series_exemplars;
 mod time;
 
 pub use analyze::{analyze_query, QueryScope};
 pub use by_id::select_merge_tree;
 pub use error::{ErrorKind, QueryError, Result};
+pub use exemplars::{Exemplar, ExemplarKind};
+pub use heatmap::{select_heatmap, HeatmapQueryType, HeatmapRequest, HeatmapSeries, HeatmapSlot, Y_BUCKETS};
 /// The selector language, from `kiln-model` where the API reads it too.
 pub use kiln_model::selector::{AnyOf, MatchOp, Matcher, Query, Selector, Target, PROFILE_TYPE_LABEL};
 pub use labels::{label_names, label_values, profile_stats, profile_types, series, ProfileStats};
@@ -28,5 +35,7 @@ pub use merge::{
     select_merge_stacktraces, MergeRequest, MAX_NODES_LIMIT,
 };
 pub use pprof::{select_merge_profile, tree_pprof};
+pub use sample_filter::{select_merge_filtered, SampleFilter};
 pub use series::{select_series, Aggregation, Series, SeriesRequest};
+pub use series_exemplars::{select_series_exemplars, ExemplarPoint, ExemplarSeries};
 pub use time::TimeRangeMs;

@@ -100,17 +100,17 @@ fn check_span_ids(span_ids: &[String]) -> Result<()> {
 }
 
 /// The `Diff` flame graph of two merge requests (their `max_nodes` is
-/// ignored: Pyroscope's querier uses its default).
+/// ignored: this form uses the default).
 pub async fn diff(store: &Store, tenant: &str, left: &MergeRequest, right: &MergeRequest) -> Result<FlameGraphDiff> {
     let l = select_merge_stacktraces(store, tenant, left).await?;
     let r = select_merge_stacktraces(store, tenant, right).await?;
-    diff_flame_graph(&l, &r)
+    diff_flame_graph(&l, &r, DEFAULT_MAX_NODES)
 }
 
-/// The `Diff` flame graph of two merged trees, cut as Pyroscope's querier
-/// cuts it (its default `max_nodes`).
-pub fn diff_flame_graph(left: &Tree, right: &Tree) -> Result<FlameGraphDiff> {
-    flame_graph_diff(left, right, DEFAULT_MAX_NODES).map_err(|e| QueryError::invalid(e.message))
+/// The `Diff` flame graph of two merged trees cut to `max_nodes` (the
+/// querier passes the larger of its two sides', as Pyroscope's).
+pub fn diff_flame_graph(left: &Tree, right: &Tree, max_nodes: i64) -> Result<FlameGraphDiff> {
+    flame_graph_diff(left, right, max_nodes).map_err(|e| QueryError::invalid(e.message))
 }
 
 /// The stacks of `tree` whose first frames, root first, are `site`.

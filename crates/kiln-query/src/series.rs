@@ -95,7 +95,7 @@ fn add_points(groups: &mut Groups, totals: Groups, point_ms: impl Fn(i64) -> i64
 }
 
 /// `step * 1000` truncated, as Pyroscope; it must be at least 1 ms.
-fn step_ms(step_seconds: f64) -> Result<i64> {
+pub(crate) fn step_ms(step_seconds: f64) -> Result<i64> {
     let ms = step_seconds * 1000.0;
     if !ms.is_finite() || ms < 1.0 {
         return Err(QueryError::invalid(format!("step must be at least 0.001 seconds, got {step_seconds}")));

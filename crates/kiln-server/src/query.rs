@@ -8,20 +8,23 @@ use kiln_api::pb::types::v1 as t;
 use kiln_api::{Answer, ApiError, QueryService};
 use kiln_model::flamegraph::flame_graph;
 use kiln_model::pb::google::v1::Profile as PprofMessage;
+use kiln_model::Tree;
 use kiln_query::{
-    diff_flame_graph, resolve_max_nodes, select_merge_tree, tree_pprof, Aggregation, MergeRequest, SeriesRequest,
+    resolve_max_nodes, select_merge_tree, tree_pprof, Aggregation, ExemplarKind, MergeRequest, SeriesRequest,
     TimeRangeMs,
 };
 use kiln_store::{Labels, Store};
 
 use crate::error::api_error;
 
+use crate::{query_fields, query_heatmap};
+
 /// Answers `querier.v1.QuerierService` from a store.
 pub struct StoreQuery(pub Store);
 
 type Result<T> = std::result::Result<T, ApiError>;
 
-fn invalid(message: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::invalid("query", message)
 }
 
@@ -38,7 +41,7 @@ fn metadata_range(start: i64, end: i64) -> Result<TimeRangeMs> {
     range(start, end)
 }
 
-fn pairs(labels: Labels) -> Vec<t::LabelPair> {
+pub(crate) fn pairs(labels: Labels) -> Vec<t::LabelPair> {
     labels.into_iter().map(|(name, value)| t::LabelPair { name, value }).collect()
 }
 
@@ -61,13 +64,18 @@ fn merge_request(r: &q::SelectMergeStacktracesRequest) -> Result<MergeRequest> {
     })
 }
 
-/// Trace and span filters need per-sample labels the store keeps but does
-/// not yet let a query filter on.
-fn refuse_span_filters(r: &q::SelectMergeStacktracesRequest) -> Result<()> {
-    if !r.span_selector.is_empty() || !r.trace_id_selector.is_empty() {
-        return Err(invalid("span_selector and trace_id_selector are not supported by Kiln yet"));
+/// The merged tree a `SelectMergeStacktraces` request asks for: of only
+/// the samples of its spans or traces when it names some.
+async fn request_tree(
+    store: &Store,
+    tenant: &str,
+    req: &MergeRequest,
+    r: &q::SelectMergeStacktracesRequest,
+) -> Result<Tree> {
+    match query_fields::sample_filter(&r.span_selector, &r.trace_id_selector)? {
+        Some(f) => kiln_query::select_merge_filtered(store, tenant, req, &f).await.map_err(api_error),
+        None => select_merge_tree(store, tenant, req, &r.profile_id_selector).await.map_err(api_error),
     }
-    Ok(())
 }
 
 impl StoreQuery {
@@ -76,10 +84,10 @@ impl StoreQuery {
         tenant: &str,
         r: q::SelectMergeStacktracesRequest,
     ) -> Result<q::SelectMergeStacktracesResponse> {
-        refuse_span_filters(&r)?;
+        query_fields::refuse_unserved_merge_fields(&r, "")?;
         let req = merge_request(&r)?;
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
-        let tree = select_merge_tree(&self.0, tenant, &req, &r.profile_id_selector).await.map_err(api_error)?;
+        let tree = request_tree(&self.0, tenant, &req, &r).await?;
         let mut out = q::SelectMergeStacktracesResponse::default();
         match q::ProfileFormat::try_from(r.format) {
             Ok(q::ProfileFormat::Unspecified | q::ProfileFormat::Flamegraph) => {
@@ -100,8 +108,9 @@ impl StoreQuery {
     }
 
     async fn merge_profile(&self, tenant: &str, r: q::SelectMergeProfileRequest) -> Result<PprofMessage> {
-        if !r.trace_id_selector.is_empty() {
-            return Err(invalid("trace_id_selector is not supported by Kiln yet"));
+        let traces = query_fields::sample_filter(&[], &r.trace_id_selector)?;
+        if traces.is_some() && !r.profile_id_selector.is_empty() {
+            return Err(invalid("profile_id_selector cannot be combined with trace_id_selector in Kiln"));
         }
         let req = MergeRequest {
             profile_type_id: r.profile_type_id.clone(),
@@ -110,7 +119,16 @@ impl StoreQuery {
             max_nodes: r.max_nodes,
             stack_trace_selector: call_site_names(r.stack_trace_selector.as_ref())?,
         };
-        kiln_query::select_merge_profile(&self.0, tenant, &req, &r.profile_id_selector).await.map_err(api_error)
+        let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
+        match traces {
+            Some(f) => {
+                let tree = kiln_query::select_merge_filtered(&self.0, tenant, &req, &f).await.map_err(api_error)?;
+                tree_pprof(&tree.truncated(max_nodes), &req.profile_type_id, req.range).map_err(api_error)
+            }
+            None => {
+                kiln_query::select_merge_profile(&self.0, tenant, &req, &r.profile_id_selector).await.map_err(api_error)
+            }
+        }
     }
 
     /// The merged tree of the samples whose `span_id` is in the span
@@ -120,6 +138,7 @@ impl StoreQuery {
         tenant: &str,
         r: q::SelectMergeSpanProfileRequest,
     ) -> Result<q::SelectMergeSpanProfileResponse> {
+        query_fields::refuse_span_profile_format(r.format)?;
         let req = MergeRequest {
             profile_type_id: r.profile_type_id,
             label_selector: r.label_selector,
@@ -143,9 +162,8 @@ impl StoreQuery {
     }
 
     async fn select_series(&self, tenant: &str, r: q::SelectSeriesRequest) -> Result<q::SelectSeriesResponse> {
-        if call_site_names(r.stack_trace_selector.as_ref())?.is_some_and(|s| !s.is_empty()) {
-            return Err(invalid("stack_trace_selector is not supported on SelectSeries by Kiln yet"));
-        }
+        let site = call_site_names(r.stack_trace_selector.as_ref())?.filter(|s| !s.is_empty());
+        let exemplars = query_fields::exemplar_kind(r.exemplar_type)?;
         let aggregation = match r.aggregation.unwrap_or(0) {
             0 => Aggregation::Sum,
             1 => Aggregation::Average,
@@ -164,6 +182,14 @@ impl StoreQuery {
             aggregation,
             limit,
         };
+        if site.is_some() || exemplars != ExemplarKind::None {
+            let series = kiln_query::select_series_exemplars(&self.0, tenant, &req, exemplars, site.as_deref())
+                .await
+                .map_err(api_error)?;
+            return Ok(q::SelectSeriesResponse {
+                series: series.into_iter().map(query_fields::exemplar_series).collect(),
+            });
+        }
         let series = kiln_query::select_series(&self.0, tenant, &req).await.map_err(api_error)?;
         let series = series
             .into_iter()
@@ -183,12 +209,16 @@ impl StoreQuery {
         let (Some(left), Some(right)) = (r.left, r.right) else {
             return Err(invalid("Diff needs both left and right"));
         };
-        refuse_span_filters(&left)?;
-        refuse_span_filters(&right)?;
+        for (side, r) in [("left.", &left), ("right.", &right)] {
+            query_fields::refuse_unserved_merge_fields(r, side)?;
+            query_fields::refuse_diff_format(r, side.trim_end_matches('.'))?;
+        }
         let (l, rr) = (merge_request(&left)?, merge_request(&right)?);
-        let lt = select_merge_tree(&self.0, tenant, &l, &left.profile_id_selector).await.map_err(api_error)?;
-        let rt = select_merge_tree(&self.0, tenant, &rr, &right.profile_id_selector).await.map_err(api_error)?;
-        Ok(q::DiffResponse { flamegraph: Some(diff_flame_graph(&lt, &rt).map_err(api_error)?) })
+        // The larger of the two sides' max_nodes, as Pyroscope's Diff.
+        let max_nodes = resolve_max_nodes(l.max_nodes.max(rr.max_nodes)).map_err(api_error)?;
+        let lt = request_tree(&self.0, tenant, &l, &left).await?;
+        let rt = request_tree(&self.0, tenant, &rr, &right).await?;
+        Ok(q::DiffResponse { flamegraph: Some(kiln_query::diff_flame_graph(&lt, &rt, max_nodes).map_err(api_error)?) })
     }
 
     /// What a legacy query string touches, in `kiln-query`'s counts.
@@ -289,6 +319,14 @@ impl QueryService for StoreQuery {
 
     fn select_series<'a>(&'a self, tenant: &'a str, r: q::SelectSeriesRequest) -> Answer<'a, q::SelectSeriesResponse> {
         boxed(self.select_series(tenant, r))
+    }
+
+    fn select_heatmap<'a>(
+        &'a self,
+        tenant: &'a str,
+        r: q::SelectHeatmapRequest,
+    ) -> Answer<'a, q::SelectHeatmapResponse> {
+        boxed(query_heatmap::select_heatmap(&self.0, tenant, r))
     }
 
     fn diff<'a>(&'a self, tenant: &'a str, r: q::DiffRequest) -> Answer<'a, q::DiffResponse> {

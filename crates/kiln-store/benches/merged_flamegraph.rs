@@ -13,6 +13,7 @@
 //! least 20x faster than the raw merge.
 
 mod common;
+mod querier_shapes;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,7 +36,7 @@ fn block(pool: &[(Arc<Profile>, usize)], steps: std::ops::Range<i64>) -> Partiti
     let mut p = Partition { service: "checkout".into(), ..Partition::default() };
     p.series = (0..SERIES)
         .map(|s| SeriesInfo {
-            labels: labels("checkout", s),
+            labels: querier_shapes::with_profile_type(labels("checkout", s)),
             min_time_nanos: 0,
             max_time_nanos: 0,
             profiles: 0,
@@ -170,6 +171,8 @@ fn main() {
     );
     measure(&rt, &store, "day blocks");
     query_shapes(&rt, &store);
+    let end_ms = (T0 + DAYS * 24 * HOUR - 1) / 1_000_000;
+    querier_shapes::measure(&rt, &store, T0 / 1_000_000, end_ms);
     rt.block_on(store.close());
 }
 

@@ -23,7 +23,10 @@ mod objects;
 mod partition;
 mod profile_by_id;
 mod read;
+mod read_call_site;
 mod read_partition;
+mod read_rows;
+mod read_span_rows;
 mod read_spans;
 mod store;
 
@@ -43,4 +46,7 @@ pub use memory::limit_malloc_arenas;
 pub use partition::{Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
 pub use read::{Stats, TimeRange};
 pub use read_partition::decode_block;
+pub use read_rows::RowRef;
+pub use read_span_rows::SpanRef;
+pub use read_spans::{SPAN_ID, TRACE_ID};
 pub use store::{Clock, Store, StoreConfig};

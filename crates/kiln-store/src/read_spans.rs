@@ -1,5 +1,6 @@
-//! Merging only the samples of given spans (`SelectMergeSpanProfile`):
-//! from raw rows, as rollups keep no sample labels.
+//! Merging only the samples of given spans or traces
+//! (`SelectMergeSpanProfile`, `span_selector`, `trace_id_selector`): from
+//! raw rows, as rollups keep no sample labels.
 
 use std::collections::HashSet;
 
@@ -15,7 +16,9 @@ use crate::read_partition::Part;
 use crate::store::Store;
 
 /// The sample label naming a sample's span (`profile_id` is stored as it).
-const SPAN_ID: &str = "span_id";
+pub const SPAN_ID: &str = "span_id";
+/// The sample label naming a sample's trace.
+pub const TRACE_ID: &str = "trace_id";
 
 impl Store {
     /// The merged call tree of the samples of the matching series over the
@@ -28,7 +31,21 @@ impl Store {
         range: TimeRange,
         span_ids: &[String],
     ) -> Result<Tree> {
-        let wanted: HashSet<&str> = span_ids.iter().map(String::as_str).collect();
+        self.merge_tree_sample_label(tenant, filter, range, SPAN_ID, span_ids).await
+    }
+
+    /// The merged call tree of the samples of the matching series over the
+    /// range whose sample label `key` (`span_id` or `trace_id`) is one of
+    /// `values`, compared ignoring ASCII case (empty when none is given).
+    pub async fn merge_tree_sample_label(
+        &self,
+        tenant: &str,
+        filter: &dyn SeriesFilter,
+        range: TimeRange,
+        key: &str,
+        values: &[String],
+    ) -> Result<Tree> {
+        let wanted: HashSet<String> = values.iter().map(|v| v.to_ascii_lowercase()).collect();
         if wanted.is_empty() {
             return Ok(Tree::new());
         }
@@ -44,7 +61,7 @@ impl Store {
         let (mut db, mut merger) = (SymbolDb::default(), StackMerger::default());
         while let Some(next) = loaded.next().await {
             let Some((sel, p)) = next? else { continue };
-            let samples = span_samples(&p, &sel, range, &wanted);
+            let samples = labelled_samples(&p, &sel, range, key, &wanted);
             if !samples.stack_ids.is_empty() {
                 merger.add_mapped(&samples, &db.absorb(&p.db));
             }
@@ -54,13 +71,24 @@ impl Store {
 }
 
 /// The samples, in the partition's stack ids, of the selected series' rows
-/// in the range that carry a wanted span id.
-fn span_samples(p: &Partition, sel: &Selected, range: TimeRange, wanted: &HashSet<&str>) -> StackSamples {
+/// in the range whose label `key` has a wanted value.
+fn labelled_samples(
+    p: &Partition,
+    sel: &Selected,
+    range: TimeRange,
+    key: &str,
+    wanted: &HashSet<String>,
+) -> StackSamples {
     let mut out = StackSamples::default();
     let strings = &p.db.symbols.tables.strings;
-    let Some(key) = strings.iter().position(|s| s == SPAN_ID) else { return out };
-    let values: HashSet<u32> =
-        strings.iter().enumerate().filter(|(_, s)| wanted.contains(s.as_str())).map(|(i, _)| i as u32).collect();
+    let Some(key) = strings.iter().position(|s| s == key) else { return out };
+    let lengths: HashSet<usize> = wanted.iter().map(String::len).collect();
+    let values: HashSet<u32> = strings
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| lengths.contains(&s.len()) && wanted.contains(&s.to_ascii_lowercase()))
+        .map(|(i, _)| i as u32)
+        .collect();
     if values.is_empty() {
         return out;
     }

@@ -44,6 +44,7 @@ async fn dispatch(s: &dyn QueryService, tenant: &str, method: &str, req: &[u8]) 
         "SelectMergeSpanProfile" => call(req, |r| s.select_merge_span_profile(tenant, r)).await,
         "SelectMergeProfile" => call(req, |r| s.select_merge_profile(tenant, r)).await,
         "SelectSeries" => call(req, |r| s.select_series(tenant, r)).await,
+        "SelectHeatmap" => call(req, |r| s.select_heatmap(tenant, r)).await,
         "Diff" => call(req, |r| s.diff(tenant, r)).await,
         "GetProfileStats" => call(req, |r| s.get_profile_stats(tenant, r)).await,
         "AnalyzeQuery" => call(req, |r| s.analyze_query(tenant, r)).await,

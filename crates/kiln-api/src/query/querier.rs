@@ -35,6 +35,11 @@ pub trait QueryService: Send + Sync {
     fn select_merge_profile<'a>(&'a self, tenant: &'a str, req: q::SelectMergeProfileRequest) -> Answer<'a, Profile>;
     fn select_series<'a>(&'a self, tenant: &'a str, req: q::SelectSeriesRequest)
         -> Answer<'a, q::SelectSeriesResponse>;
+    fn select_heatmap<'a>(
+        &'a self,
+        tenant: &'a str,
+        req: q::SelectHeatmapRequest,
+    ) -> Answer<'a, q::SelectHeatmapResponse>;
     fn diff<'a>(&'a self, tenant: &'a str, req: q::DiffRequest) -> Answer<'a, q::DiffResponse>;
     fn get_profile_stats<'a>(
         &'a self,
