@@ -22,9 +22,11 @@ mod objects;
 mod partition;
 mod profile_by_id;
 mod read;
+mod read_merge;
 mod read_partition;
 mod read_spans;
 mod store;
+mod symbol_cache;
 
 /// Types generated from `proto/block.proto`.
 mod pb {
@@ -38,6 +40,6 @@ pub use labels::{
     normalize as normalize_labels, AllSeries, Labels, LabelsEqual, SeriesFilter, SERVICE_NAME, UNKNOWN_SERVICE,
 };
 pub use memory::limit_malloc_arenas;
-pub use partition::{Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
+pub use partition::{Dictionary, Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
 pub use read::{Stats, TimeRange};
 pub use store::{Clock, Store, StoreConfig};
