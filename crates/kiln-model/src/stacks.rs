@@ -215,24 +215,33 @@ impl SymbolDb {
 
     /// The call tree of values given per stack id (`values[id]`).
     pub fn tree(&self, values: &[i64]) -> Tree {
-        let mut b = TreeBuilder::new(self);
-        for (id, &v) in values.iter().enumerate() {
+        let mut tree = Tree::new();
+        self.add_to_tree(&mut tree, values);
+        tree
+    }
+
+    /// Adds values given per stack id (`values[id]`) to `tree`, placing
+    /// only the stacks that carry a value; ids beyond the table are
+    /// ignored.
+    pub fn add_to_tree(&self, tree: &mut Tree, values: &[i64]) {
+        let mut b = TreeBuilder::new(self, tree);
+        for (id, &v) in values.iter().enumerate().take(self.stacks.len()) {
             if v > 0 {
                 b.add(id as u32, v);
             }
         }
-        b.tree
     }
 
     /// The call tree of one profile in stored form.
     pub fn tree_of(&self, samples: &StackSamples) -> Tree {
-        let mut b = TreeBuilder::new(self);
+        let mut tree = Tree::new();
+        let mut b = TreeBuilder::new(self, &mut tree);
         for (&id, &v) in samples.stack_ids.iter().zip(&samples.values) {
             if v > 0 {
                 b.add(id, v);
             }
         }
-        b.tree
+        tree
     }
 }
 
@@ -276,16 +285,16 @@ impl StackMerger {
 /// Maps stack ids to tree nodes, memoising every stack it has placed.
 struct TreeBuilder<'a> {
     db: &'a SymbolDb,
-    tree: Tree,
+    tree: &'a mut Tree,
     node_of_stack: Vec<u32>,
     names_of_location: FxHashMap<u64, Vec<NameId>>,
 }
 
 impl<'a> TreeBuilder<'a> {
-    fn new(db: &'a SymbolDb) -> Self {
+    fn new(db: &'a SymbolDb, tree: &'a mut Tree) -> Self {
         let mut node_of_stack = vec![u32::MAX; db.stacks.len()];
         node_of_stack[EMPTY_STACK as usize] = ROOT;
-        TreeBuilder { db, tree: Tree::new(), node_of_stack, names_of_location: FxHashMap::default() }
+        TreeBuilder { db, tree, node_of_stack, names_of_location: FxHashMap::default() }
     }
 
     fn add(&mut self, stack: u32, value: i64) {
@@ -318,7 +327,7 @@ impl<'a> TreeBuilder<'a> {
             return names.clone();
         }
         let mut names = Vec::new();
-        let tree = &mut self.tree;
+        let tree = &mut *self.tree;
         self.db.symbols.tables.for_each_location_frame(loc, |f| names.push(tree.name_id(f)));
         self.names_of_location.insert(loc, names.clone());
         names

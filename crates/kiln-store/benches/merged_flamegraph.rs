@@ -47,7 +47,7 @@ fn block(pool: &[(Arc<Profile>, usize)], steps: std::ops::Range<i64>) -> Partiti
     for step in steps {
         for series in 0..SERIES {
             let v = (step as usize * 7 + series) % pool.len();
-            let samples = stored[v].get_or_insert_with(|| add(&mut p.db, &pool[v].0)).clone();
+            let samples = stored[v].get_or_insert_with(|| add(std::sync::Arc::make_mut(&mut p.db), &pool[v].0)).clone();
             p.rows.push(Row {
                 series: series as u32,
                 time_nanos: T0 + step * STEP,

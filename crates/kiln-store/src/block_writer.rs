@@ -80,6 +80,8 @@ pub fn encode_partition(out: &mut Vec<u8>, base: u64, p: &Partition, symbols: Op
         rollups: Some(write_section(out, base, &codec::rollups_to_pb(&p.rollups))),
         profiles: p.rows.len() as u64,
         samples_count: p.rows.iter().map(|r| r.samples.values.len() as u64).sum(),
+        dictionary_id: p.dictionary.map_or(0, |d| d.id),
+        dictionary_stacks: p.dictionary.map_or(0, |d| d.stacks),
     }
 }
 

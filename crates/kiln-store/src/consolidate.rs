@@ -7,6 +7,7 @@
 //! object and the rollups; the output streams to the object store.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 use kiln_model::stacks::{StackSamples, SymbolDb};
@@ -86,7 +87,7 @@ impl Gathered {
                 Rollup { series, start_nanos, profiles, samples }
             })
             .collect();
-        Partition { service, db: self.db, series: self.series, rows: Vec::new(), rollups }
+        Partition { service, db: Arc::new(self.db), series: self.series, rows: Vec::new(), rollups, dictionary: None }
     }
 }
 

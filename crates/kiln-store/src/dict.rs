@@ -32,6 +32,8 @@ const STRING_TABLE: u32 = 6;
 /// columns encoded so far.
 pub struct ServiceDict {
     pub db: SymbolDb,
+    /// Random, never 0: tells this dictionary's stack ids from another's.
+    pub id: u64,
     tables: TablesAppender,
     parent_delta: Vec<u8>,
     location: Vec<u8>,
@@ -64,6 +66,7 @@ impl Default for ServiceDict {
     fn default() -> Self {
         ServiceDict {
             db: SymbolDb::default(),
+            id: random_id(),
             tables: TablesAppender::default(),
             parent_delta: Vec::new(),
             location: Vec::new(),
@@ -72,6 +75,15 @@ impl Default for ServiceDict {
             last_used: Instant::now(),
         }
     }
+}
+
+/// A random non-zero id (std's randomly keyed hasher over a counter).
+fn random_id() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut h = std::hash::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    h.finish().max(1)
 }
 
 impl ServiceDict {

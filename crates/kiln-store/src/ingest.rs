@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use crate::dict::{EncodedSymbols, ServiceDict};
 use crate::error::Result;
 use crate::labels::{self, Labels, SERVICE_NAME, UNKNOWN_SERVICE};
-use crate::partition::{Partition, Row, SampleLabel, SeriesInfo};
+use crate::partition::{Dictionary, Partition, Row, SampleLabel, SeriesInfo};
 
 /// Sample labels kept per sample for span-profile queries.
 pub const SAMPLE_LABELS_KEPT: [&str; 3] = ["span_id", "trace_id", "profile_id"];
@@ -126,6 +126,7 @@ fn segment_partition(
         }
     }
     hp.partition.finish();
+    hp.partition.dictionary = Some(Dictionary { id: dict.id, stacks: dict.db.stacks.len() as u64 });
     let symbols = dict.section(&hp.extra_strings);
     (hp.partition, symbols)
 }

@@ -24,11 +24,13 @@ mod partition;
 mod profile_by_id;
 mod read;
 mod read_call_site;
+mod read_merge;
 mod read_partition;
 mod read_rows;
 mod read_span_rows;
 mod read_spans;
 mod store;
+mod symbol_cache;
 
 /// Types generated from `proto/block.proto`.
 mod pb {
@@ -43,7 +45,7 @@ pub use labels::{
     normalize as normalize_labels, AllSeries, Labels, LabelsEqual, SeriesFilter, SERVICE_NAME, UNKNOWN_SERVICE,
 };
 pub use memory::limit_malloc_arenas;
-pub use partition::{Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
+pub use partition::{Dictionary, Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
 pub use read::{Stats, TimeRange};
 pub use read_partition::decode_block;
 pub use read_rows::RowRef;

@@ -13,8 +13,9 @@ use crate::format::decode_meta;
 use crate::merge::{bucket_start, compute_rollups, PartitionMerger};
 use crate::objects::{self, ObjectInfo};
 use crate::partition::Partition;
-use crate::read_partition::{decode_partition, Part};
+use crate::read_partition::{decode_partition_shared, Part};
 use crate::store::Store;
+use crate::symbol_cache::SymbolCache;
 
 /// Samples in an object, from its footer.
 fn samples(o: &ObjectInfo) -> u64 {
@@ -42,9 +43,14 @@ fn chunks(mut objects: Vec<ObjectInfo>, budget: u64) -> Vec<Vec<ObjectInfo>> {
 
 /// Decodes a block's partitions one by one into `merger`, those `keep`
 /// accepts.
-fn merge_block(merger: &mut PartitionMerger, bytes: &[u8], keep: impl Fn(&Partition) -> bool) -> Result<()> {
+fn merge_block(
+    merger: &mut PartitionMerger,
+    bytes: &[u8],
+    symbols: &SymbolCache,
+    keep: impl Fn(&Partition) -> bool,
+) -> Result<()> {
     for pm in &decode_meta(bytes)?.partitions {
-        let p = decode_partition(bytes, pm, Part::All)?;
+        let p = decode_partition_shared(bytes, pm, Part::All, symbols)?;
         if keep(&p) {
             merger.add(p);
         }
@@ -151,7 +157,7 @@ impl Store {
         let mut merger = PartitionMerger::default();
         for o in &sources {
             let bytes = objects::get(self.inner.object_store.as_ref(), &o.path).await?;
-            if let Err(e) = merge_block(&mut merger, &bytes, &keep) {
+            if let Err(e) = merge_block(&mut merger, &bytes, &self.inner.symbols, &keep) {
                 // A damaged object is left alone, not merged.
                 self.report_corrupt(format!("{}: {e}", o.path));
                 return Ok(());

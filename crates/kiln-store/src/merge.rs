@@ -2,8 +2,9 @@
 //! rollups written with closed windows.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use kiln_model::stacks::{StackMerger, StackSamples};
+use kiln_model::stacks::{StackMerger, StackSamples, SymbolDb};
 
 use crate::labels::Labels;
 use crate::partition::{Partition, Rollup, Row, SampleLabel, SeriesInfo};
@@ -12,50 +13,114 @@ use crate::partition::{Partition, Rollup, Row, SampleLabel, SeriesInfo};
 /// one decoded source, never every source at once.
 #[derive(Default)]
 pub struct PartitionMerger {
-    by_service: BTreeMap<String, (Partition, HashMap<Labels, u32>)>,
+    by_service: BTreeMap<String, Output>,
+}
+
+/// One service's merged partition as it grows.
+#[derive(Default)]
+struct Output {
+    partition: Partition,
+    series_index: HashMap<Labels, u32>,
+    /// Id maps of the source tables absorbed so far, by table address
+    /// (the `Arc` kept beside them keeps the address unique): sources
+    /// sharing a decoded table are renumbered through one map.
+    absorbed: HashMap<usize, (Arc<SymbolDb>, Arc<IdMaps>)>,
+}
+
+/// Where a source table's stacks and strings landed in the output's.
+struct IdMaps {
+    stacks: Vec<u32>,
+    strings: Vec<u32>,
 }
 
 impl PartitionMerger {
     /// Moves one partition's rows into the output partition of its service.
     pub fn add(&mut self, src: Partition) {
-        let (dst, series_index) = self
-            .by_service
-            .entry(src.service.clone())
-            .or_insert_with(|| (Partition { service: src.service.clone(), ..Partition::default() }, HashMap::new()));
-        absorb(dst, series_index, src);
+        let out = self.by_service.entry(src.service.clone()).or_default();
+        out.partition.service.clone_from(&src.service);
+        if out.shares_dictionary(&src) {
+            out.take_shared(src);
+        } else {
+            out.absorb(src);
+        }
     }
 
     /// The merged partitions, one per service, finished.
     pub fn finish(self) -> Vec<Partition> {
         self.by_service
             .into_values()
-            .map(|(mut p, _)| {
-                p.finish();
-                p
+            .map(|mut out| {
+                out.partition.finish();
+                out.partition
             })
             .collect()
     }
 }
 
-fn absorb(dst: &mut Partition, series_index: &mut HashMap<Labels, u32>, src: Partition) {
-    let stack_ids = dst.db.absorb(&src.db);
-    let series: Vec<u32> = src.series.iter().map(|s| series_id(dst, series_index, &s.labels)).collect();
-    let strings: Vec<u32> = src.db.symbols.tables.strings.iter().map(|s| dst.db.symbols.intern(s)).collect();
-    for row in src.rows {
-        dst.rows.push(Row {
-            series: series[row.series as usize],
-            samples: remap(&row.samples, &stack_ids),
-            labels: row
-                .labels
-                .iter()
-                .map(|l| SampleLabel {
-                    sample: l.sample,
-                    key: strings[l.key as usize],
-                    value: strings[l.value as usize],
-                })
-                .collect(),
-            ..row
-        });
+impl Output {
+    /// Whether `src` joins without renumbering: it uses a head
+    /// dictionary's own ids and has no sample labels (whose values are its
+    /// own strings), and the output is empty or uses the same dictionary.
+    fn shares_dictionary(&self, src: &Partition) -> bool {
+        let Some(d) = src.dictionary else { return false };
+        let unlabelled = src.rows.iter().all(|r| r.labels.is_empty());
+        let fresh = self.partition.rows.is_empty() && self.absorbed.is_empty() && self.partition.dictionary.is_none();
+        unlabelled && (fresh || self.partition.dictionary.is_some_and(|o| o.id == d.id))
+    }
+
+    /// Adds rows that keep their stack ids; the output's table becomes the
+    /// larger of the two (a dictionary's tables only grow).
+    fn take_shared(&mut self, src: Partition) {
+        let d = src.dictionary.expect("a shared source has a dictionary");
+        if self.partition.dictionary.is_none_or(|o| o.stacks < d.stacks) {
+            self.partition.db = src.db.clone();
+            self.partition.dictionary = Some(d);
+        }
+        let series: Vec<u32> = src.series.iter().map(|s| self.series_id(&s.labels)).collect();
+        for row in src.rows {
+            self.partition.rows.push(Row { series: series[row.series as usize], ..row });
+        }
+    }
+
+    /// Adds rows renumbered into the output's own table.
+    fn absorb(&mut self, src: Partition) {
+        // The output's ids are no longer one dictionary's from here on.
+        self.partition.dictionary = None;
+        let series: Vec<u32> = src.series.iter().map(|s| self.series_id(&s.labels)).collect();
+        let maps = self.id_maps(&src.db);
+        for row in src.rows {
+            self.partition.rows.push(Row {
+                series: series[row.series as usize],
+                samples: remap(&row.samples, &maps.stacks),
+                labels: row
+                    .labels
+                    .iter()
+                    .map(|l| SampleLabel {
+                        sample: l.sample,
+                        key: maps.strings[l.key as usize],
+                        value: maps.strings[l.value as usize],
+                    })
+                    .collect(),
+                ..row
+            });
+        }
+    }
+
+    fn id_maps(&mut self, table: &Arc<SymbolDb>) -> Arc<IdMaps> {
+        let key = Arc::as_ptr(table) as usize;
+        if let Some((_, maps)) = self.absorbed.get(&key) {
+            return maps.clone();
+        }
+        let db = Arc::make_mut(&mut self.partition.db);
+        let stacks = db.absorb(table);
+        let strings = table.symbols.tables.strings.iter().map(|s| db.symbols.intern(s)).collect();
+        let maps = Arc::new(IdMaps { stacks, strings });
+        self.absorbed.insert(key, (table.clone(), maps.clone()));
+        maps
+    }
+
+    fn series_id(&mut self, labels: &Labels) -> u32 {
+        series_id(&mut self.partition, &mut self.series_index, labels)
     }
 }
 
@@ -109,4 +174,82 @@ fn dense_to_samples(values: &[i64]) -> StackSamples {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use kiln_model::stacks::SymbolDb;
+    use kiln_model::ProfileBuilder;
+
+    use super::*;
+    use crate::partition::Dictionary;
+
+    /// A head dictionary after `stacks` were interned, and a partition of
+    /// one row holding the last of them.
+    fn segment(db: &mut SymbolDb, id: u64, stacks: &[&str], row_time: i64) -> Partition {
+        let mut b = ProfileBuilder::new(&[("cpu", "nanoseconds")], ("cpu", "nanoseconds"), 1);
+        for s in stacks {
+            b.add_stack(&s.split(';').collect::<Vec<_>>(), &[10]);
+        }
+        let samples = db.add_profile(&b.build(), 0);
+        let labels: Labels = vec![("service_name".into(), "api".into())];
+        Partition {
+            service: "api".into(),
+            db: Arc::new(db.clone()),
+            series: vec![SeriesInfo { labels, min_time_nanos: 0, max_time_nanos: 0, profiles: 0, total: 0 }],
+            rows: vec![Row {
+                series: 0,
+                time_nanos: row_time,
+                duration_nanos: 0,
+                id: row_time as u128,
+                total: samples.total(),
+                samples,
+                labels: Vec::new(),
+            }],
+            rollups: Vec::new(),
+            dictionary: Some(Dictionary { id, stacks: db.stacks.len() as u64 }),
+        }
+    }
+
+    fn folded(p: &Partition) -> BTreeMap<String, i64> {
+        let mut m = StackMerger::default();
+        p.rows.iter().for_each(|r| m.add(&r.samples));
+        p.db.tree(m.values()).folded_map()
+    }
+
+    #[test]
+    fn segments_of_one_dictionary_merge_without_renumbering_into_its_largest_table() {
+        let mut dict = SymbolDb::default();
+        let first = segment(&mut dict, 7, &["main;a"], 1);
+        let second = segment(&mut dict, 7, &["main;a", "main;b;c"], 2);
+        let ids: Vec<Vec<u32>> = [&first, &second].iter().map(|p| p.rows[0].samples.stack_ids.clone()).collect();
+        let mut merger = PartitionMerger::default();
+        merger.add(second.clone());
+        merger.add(first);
+        let merged = merger.finish().remove(0);
+        assert_eq!(merged.dictionary, second.dictionary, "the larger version names every row");
+        assert!(Arc::ptr_eq(&merged.db, &second.db), "the table is shared, not copied");
+        let mut merged_ids: Vec<Vec<u32>> = merged.rows.iter().map(|r| r.samples.stack_ids.clone()).collect();
+        merged_ids.sort();
+        let mut want = ids;
+        want.sort();
+        assert_eq!(merged_ids, want, "stack ids are kept as written");
+        assert_eq!(folded(&merged), BTreeMap::from([("main;a".into(), 20), ("main;b;c".into(), 10)]));
+    }
+
+    #[test]
+    fn another_dictionary_or_sample_labels_renumber_into_one_table() {
+        let (mut one, mut other) = (SymbolDb::default(), SymbolDb::default());
+        let a = segment(&mut one, 1, &["main;a"], 1);
+        let b = segment(&mut other, 2, &["main;x;y", "main;a"], 2);
+        let mut labelled = segment(&mut one, 1, &["main;a"], 3);
+        labelled.rows[0].labels.push(SampleLabel { sample: 0, key: 1, value: 1 });
+        let mut merger = PartitionMerger::default();
+        merger.add(a);
+        merger.add(b);
+        merger.add(labelled);
+        let merged = merger.finish().remove(0);
+        assert_eq!(merged.dictionary, None, "ids are the merged table's own");
+        assert_eq!(folded(&merged), BTreeMap::from([("main;a".into(), 30), ("main;x;y".into(), 10)]));
+    }
 }

@@ -2,6 +2,8 @@
 //! rollups. The same shape is built by ingestion, by compaction and by
 //! reading an object back.
 
+use std::sync::Arc;
+
 use kiln_model::stacks::{StackSamples, SymbolDb};
 
 use crate::labels::Labels;
@@ -57,15 +59,29 @@ pub struct SeriesInfo {
     pub total: i64,
 }
 
+/// The head dictionary whose own stack ids a partition's samples use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dictionary {
+    /// Random per dictionary, never 0.
+    pub id: u64,
+    /// The dictionary's stack count when the partition was written.
+    pub stacks: u64,
+}
+
 /// A partition in memory.
 #[derive(Debug, Clone, Default)]
 pub struct Partition {
     pub service: String,
-    pub db: SymbolDb,
+    /// Shared by partitions read from byte-identical symbols sections (a
+    /// steady service's consecutive segments carry the same dictionary).
+    pub db: Arc<SymbolDb>,
     pub series: Vec<SeriesInfo>,
     /// Sorted by (series, time).
     pub rows: Vec<Row>,
     pub rollups: Vec<Rollup>,
+    /// Set when the stack ids are a head dictionary's own (`db` is then
+    /// that dictionary, as it was when written).
+    pub dictionary: Option<Dictionary>,
 }
 
 impl Row {

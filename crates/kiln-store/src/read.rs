@@ -5,8 +5,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use futures::StreamExt;
-use kiln_model::stacks::{StackMerger, SymbolDb};
 use kiln_model::Tree;
 
 use crate::consolidate::LEVEL_CONSOLIDATED;
@@ -16,7 +14,7 @@ use crate::merge::bucket_start;
 use crate::objects::{self, ObjectInfo, SeriesEntry};
 use crate::partition::{Partition, SeriesInfo};
 use crate::pb;
-use crate::read_partition::{all_sections, decode_parts, Part};
+use crate::read_partition::{all_sections, decode_shared, Part};
 use crate::store::Store;
 
 /// An inclusive time range in Unix nanoseconds.
@@ -115,8 +113,9 @@ impl Store {
         };
         let pm = pm.clone();
         let series: Vec<SeriesInfo> = series.iter().map(SeriesEntry::info).collect();
+        let store = self.clone();
         let decoded = tokio::task::spawn_blocking(move || {
-            decode_parts(&pm, series, part, |s| {
+            decode_shared(&pm, series, part, &store.inner.symbols, |s| {
                 let i = wanted.iter().position(|w| w == s).expect("every wanted section was fetched");
                 Ok(&fetched[i][..])
             })
@@ -164,52 +163,6 @@ impl Store {
     /// One merged tree of every matching series.
     pub async fn merge_tree(&self, tenant: &str, filter: &dyn SeriesFilter, range: TimeRange) -> Result<Tree> {
         Ok(self.merge_trees(tenant, filter, range, &[]).await?.into_values().next().unwrap_or_default())
-    }
-
-    /// Loads every selected partition (a few at a time, decoding on the
-    /// blocking pool), interns its symbols into one query-wide `SymbolDb`,
-    /// adds its samples per group by stack id, and builds one tree per
-    /// group at the end.
-    async fn merge_trees_with(
-        &self,
-        tenant: &str,
-        filter: &dyn SeriesFilter,
-        range: TimeRange,
-        group_by: &[String],
-        rollups: bool,
-    ) -> Result<BTreeMap<Labels, Tree>> {
-        let plans: Vec<(Selected, i64, Vec<Part>)> = self
-            .select(tenant, filter, range, group_by)
-            .into_iter()
-            .map(|sel| {
-                let bucket = if rollups { sel.object.meta.rollup_nanos } else { 0 };
-                let parts = parts_to_read(&sel, range, bucket);
-                (sel, bucket, parts)
-            })
-            .filter(|(_, _, parts)| !parts.is_empty())
-            .collect();
-        let mut loaded = futures::stream::iter(plans)
-            .map(|(sel, bucket, parts)| async move {
-                let mut got = Vec::with_capacity(parts.len());
-                for part in parts {
-                    match self.load(&sel.object, sel.partition, part).await? {
-                        Some(p) => got.push(p),
-                        None => return Ok(None),
-                    }
-                }
-                Ok::<_, crate::Error>(Some((sel, bucket, got)))
-            })
-            .buffered(LOADS_AT_ONCE);
-        let mut db = SymbolDb::default();
-        let mut groups: BTreeMap<Labels, StackMerger> = BTreeMap::new();
-        while let Some(next) = loaded.next().await {
-            let Some((sel, bucket, parts)) = next? else { continue };
-            let ids = db.absorb(&parts[0].db);
-            for p in &parts {
-                add_partition(&mut groups, p, &ids, &sel, range, bucket);
-            }
-        }
-        Ok(groups.into_iter().map(|(key, m)| (key, db.tree(m.values()))).collect())
     }
 
     /// Per group, the sum and count of profile totals in each step: a
@@ -315,7 +268,7 @@ fn covers_a_bucket(range: TimeRange, bucket: i64, min: i64, max: i64) -> bool {
 /// The sections a merge reads from a selected partition: rollups alone
 /// when whole buckets cover its selected series' rows, rows alone when no
 /// bucket is covered, both at the edges of the range.
-fn parts_to_read(sel: &Selected, range: TimeRange, bucket: i64) -> Vec<Part> {
+pub(crate) fn parts_to_read(sel: &Selected, range: TimeRange, bucket: i64) -> Vec<Part> {
     let entries = &sel.object.series[sel.partition];
     let pm = &sel.object.meta.partitions[sel.partition];
     let selected = sel.series.keys().filter_map(|&i| entries.get(i as usize));
@@ -331,34 +284,4 @@ fn parts_to_read(sel: &Selected, range: TimeRange, bucket: i64) -> Vec<Part> {
         return if covers_a_bucket(range, bucket, min, max) { vec![Part::Rollups] } else { Vec::new() };
     }
     vec![Part::Rows, Part::Rollups]
-}
-
-/// Adds one loaded partition's wanted series to their groups, stack ids
-/// translated by `ids`: rollups for buckets wholly inside the range, rows
-/// for the rest.
-fn add_partition(
-    groups: &mut BTreeMap<Labels, StackMerger>,
-    p: &Partition,
-    ids: &[u32],
-    sel: &Selected,
-    range: TimeRange,
-    bucket: i64,
-) {
-    let covered = |t: i64| {
-        bucket > 0 && {
-            let b = bucket_start(t, bucket);
-            range.start <= b && b.saturating_add(bucket - 1) <= range.end
-        }
-    };
-    for r in &p.rollups {
-        if let (Some(key), true) = (sel.series.get(&r.series), covered(r.start_nanos)) {
-            groups.entry(key.clone()).or_default().add_mapped(&r.samples, ids);
-        }
-    }
-    for row in &p.rows {
-        let Some(key) = sel.series.get(&row.series) else { continue };
-        if range.contains(row.time_nanos) && !covered(row.time_nanos) {
-            groups.entry(key.clone()).or_default().add_mapped(&row.samples, ids);
-        }
-    }
 }

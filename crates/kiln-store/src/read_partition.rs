@@ -1,13 +1,17 @@
 //! Decoding one partition of a block, whole or only the sections a read
 //! needs, and a whole block (footer and every partition).
 
+use std::sync::Arc;
+
+use bytes::Bytes;
 use kiln_model::stacks::SymbolDb;
 
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::format::{decode_meta, decode_section, section_bytes};
-use crate::partition::{Partition, Row, SeriesInfo};
+use crate::partition::{Dictionary, Partition, Row, SeriesInfo};
 use crate::pb;
+use crate::symbol_cache::SymbolCache;
 
 /// Which sections of a partition a read decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,7 +59,42 @@ const NAMES: [&str; 4] = ["symbols", "index", "samples", "rollups"];
 
 /// Decodes a partition from a whole object held in memory.
 pub fn decode_partition(bytes: &[u8], pm: &pb::PartitionMeta, part: Part) -> Result<Partition> {
-    decode_parts(pm, pm.series.iter().map(series_from_pb).collect(), part, |s| section_bytes(bytes, s))
+    decode_parts(pm, pm.series.iter().map(series_from_pb).collect(), part, None, |s| section_bytes(bytes, s))
+}
+
+/// Decodes a partition from a whole object held in memory, its symbol
+/// table shared with every partition whose `symbols` section has the same
+/// bytes.
+pub fn decode_partition_shared(
+    bytes: &[u8],
+    pm: &pb::PartitionMeta,
+    part: Part,
+    symbols: &SymbolCache,
+) -> Result<Partition> {
+    decode_shared(pm, pm.series.iter().map(series_from_pb).collect(), part, symbols, |s| section_bytes(bytes, s))
+}
+
+/// [`decode_parts`] with the symbol table taken from `cache` when a
+/// byte-identical section was decoded before, and remembered there when
+/// not.
+pub fn decode_shared<'a>(
+    pm: &pb::PartitionMeta,
+    series: Vec<SeriesInfo>,
+    part: Part,
+    cache: &SymbolCache,
+    bytes_of: impl Fn(&pb::Section) -> Result<&'a [u8]>,
+) -> Result<Partition> {
+    let section = match pm.symbols.filter(|_| part.sections()[0]) {
+        Some(s) => Some((s.crc32, bytes_of(&s)?)),
+        None => None,
+    };
+    let known = section.and_then(|(crc, b)| cache.get(crc, b));
+    let decoded_here = known.is_none();
+    let p = decode_parts(pm, series, part, known, bytes_of)?;
+    if let (Some((crc, b)), true) = (section, decoded_here) {
+        cache.insert(crc, Bytes::copy_from_slice(b), &p.db);
+    }
+    Ok(p)
 }
 
 /// Decodes a whole block from its bytes: footer and every partition.
@@ -69,14 +108,18 @@ pub fn decode_block(bytes: &[u8]) -> Result<(pb::BlockMeta, Vec<Partition>)> {
 }
 
 /// Decodes the sections `part` needs; `series` is the partition's series
-/// (from the footer) and `bytes_of` gives a section's compressed bytes.
+/// (from the footer), `symbols` the symbol tables when they are already
+/// decoded (the `symbols` section is then not read), and `bytes_of` gives
+/// a section's compressed bytes.
 pub fn decode_parts<'a>(
     pm: &pb::PartitionMeta,
     series: Vec<SeriesInfo>,
     part: Part,
+    symbols: Option<Arc<SymbolDb>>,
     bytes_of: impl Fn(&pb::Section) -> Result<&'a [u8]>,
 ) -> Result<Partition> {
-    let wanted = part.sections();
+    let mut wanted = part.sections();
+    wanted[0] &= symbols.is_none();
     let sections = all_sections(pm);
     let get = |i: usize| -> Result<Option<&'a [u8]>> {
         if !wanted[i] {
@@ -87,11 +130,13 @@ pub fn decode_parts<'a>(
             .ok_or_else(|| Error::corrupt(format!("partition {} has no {} section", pm.service, NAMES[i])))?;
         bytes_of(s).map(Some)
     };
-    let (symbols, index, samples, rollups) = (get(0)?, get(1)?, get(2)?, get(3)?);
+    let (index, samples, rollups) = (get(1)?, get(2)?, get(3)?);
     let sec = |i: usize| sections[i].expect("a fetched section exists");
-    let db = match symbols {
-        Some(b) => codec::symbols_from_pb(decode_section(b, &sec(0), "symbols")?)?,
-        None => SymbolDb::default(),
+    let (known, symbols) = (symbols, get(0)?);
+    let db = match (known, symbols) {
+        (Some(db), _) => db,
+        (None, Some(b)) => Arc::new(codec::symbols_from_pb(decode_section(b, &sec(0), "symbols")?)?),
+        (None, None) => Arc::default(),
     };
     let mut rows = match index {
         Some(b) => codec::index_from_pb(decode_section(b, &sec(1), "index")?, series.len())?
@@ -122,5 +167,7 @@ pub fn decode_parts<'a>(
         Some(b) => codec::rollups_from_pb(decode_section(b, &sec(3), "rollups")?, series.len(), db.stacks.len())?,
         None => Vec::new(),
     };
-    Ok(Partition { service: pm.service.clone(), db, series, rows, rollups })
+    let dictionary =
+        (pm.dictionary_id != 0).then_some(Dictionary { id: pm.dictionary_id, stacks: pm.dictionary_stacks });
+    Ok(Partition { service: pm.service.clone(), db, series, rows, rollups, dictionary })
 }

@@ -17,6 +17,7 @@ use crate::ingest::{Head, IngestProfile};
 use crate::merge::compute_rollups;
 use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
 use crate::partition::Partition;
+use crate::symbol_cache::SymbolCache;
 
 /// The current time in Unix nanoseconds; injectable for tests.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -100,6 +101,10 @@ pub(crate) struct Inner {
     pub maintained: Notify,
     pub catalog: RwLock<Catalog>,
     pub cache: PartitionCache,
+    /// Decoded symbol tables shared by byte-identical `symbols` sections.
+    pub symbols: SymbolCache,
+    /// Bounds the threads merging query results at once (one per core).
+    pub merge_workers: Arc<tokio::sync::Semaphore>,
     pub labels: LabelInterner,
     /// Held by compaction, retention and deletion so they never overlap.
     pub maintenance: tokio::sync::Mutex<Vec<(ObjectInfo, Instant)>>,
@@ -133,6 +138,10 @@ impl Store {
         let inner = Arc::new(Inner {
             object_store,
             cache: PartitionCache::new(config.cache_bytes),
+            symbols: SymbolCache::default(),
+            merge_workers: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
             labels,
             config,
             head: Mutex::new(Head::default()),

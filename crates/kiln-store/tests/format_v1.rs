@@ -35,11 +35,12 @@ fn series(service: &str) -> SeriesInfo {
 
 /// Adds one single-sample-type profile as a row of series 0.
 fn add_row(p: &mut Partition, id: u128, time: i64, profile: &kiln_model::Profile) {
-    let (samples, origin) = p.db.add_profile_types(profile, &[0]).remove(0);
+    let db = std::sync::Arc::make_mut(&mut p.db);
+    let (samples, origin) = db.add_profile_types(profile, &[0]).remove(0);
     let mut labels = Vec::new();
     for (i, &o) in origin.iter().enumerate() {
         if let Some(span) = profile.label_str(&profile.samples[o as usize], "span_id") {
-            let (key, value) = (p.db.symbols.intern("span_id"), p.db.symbols.intern(span));
+            let (key, value) = (db.symbols.intern("span_id"), db.symbols.intern(span));
             labels.push(SampleLabel { sample: i as u32, key, value });
         }
     }

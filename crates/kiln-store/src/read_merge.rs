@@ -1,0 +1,230 @@
+//! Merged call trees. The selected partitions are loaded a few at a time
+//! and handed to merge workers on the blocking pool (at most one per core
+//! across every query at once, so the async runtime keeps serving). A
+//! worker adds the samples of every partition whose stack ids mean the
+//! same stacks (one head dictionary's, or one decoded table's) into one
+//! array per group, by stack id, and at the end turns each such id
+//! space's used stacks into a call tree with its largest table; trees of
+//! different id spaces meet by frame name. Stacks that carry no sample in
+//! the range are never touched.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use kiln_model::stacks::{StackMerger, SymbolDb};
+use kiln_model::Tree;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::labels::{Labels, SeriesFilter};
+use crate::merge::bucket_start;
+use crate::partition::Partition;
+use crate::read::{parts_to_read, Selected, TimeRange, LOADS_AT_ONCE};
+use crate::store::Store;
+
+/// One selected partition, loaded: the sections its plan needs.
+struct Loaded {
+    sel: Selected,
+    bucket: i64,
+    parts: Vec<Arc<Partition>>,
+}
+
+/// An id space of stacks: a head dictionary's own ids, or one decoded
+/// table's (by address: the `Arc` kept in [`TableSums`] keeps it unique).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum IdSpace {
+    Dictionary(u64),
+    Table(usize),
+}
+
+impl IdSpace {
+    fn of(p: &Partition) -> IdSpace {
+        match p.dictionary {
+            Some(d) => IdSpace::Dictionary(d.id),
+            None => IdSpace::Table(Arc::as_ptr(&p.db) as usize),
+        }
+    }
+}
+
+/// Per-group sums by stack id of the partitions of one id space, and the
+/// largest table seen for it.
+struct TableSums {
+    db: Arc<SymbolDb>,
+    groups: BTreeMap<Labels, StackMerger>,
+}
+
+/// A merge worker's state: sums per id space.
+#[derive(Default)]
+struct Sums {
+    tables: HashMap<IdSpace, TableSums>,
+}
+
+impl Sums {
+    fn add(&mut self, loaded: &Loaded, range: TimeRange) {
+        let db = &loaded.parts[0].db;
+        let table = self
+            .tables
+            .entry(IdSpace::of(&loaded.parts[0]))
+            .or_insert_with(|| TableSums { db: db.clone(), groups: BTreeMap::new() });
+        if db.stacks.len() > table.db.stacks.len() {
+            table.db = db.clone();
+        }
+        for p in &loaded.parts {
+            add_partition(&mut table.groups, p, &loaded.sel, range, loaded.bucket);
+        }
+    }
+
+    fn into_trees(self) -> BTreeMap<Labels, Tree> {
+        let mut out = BTreeMap::new();
+        for table in self.tables.into_values() {
+            for (key, sums) in table.groups {
+                table.db.add_to_tree(out.entry(key).or_default(), sums.values());
+            }
+        }
+        out
+    }
+}
+
+fn merge_tree_into(out: &mut BTreeMap<Labels, Tree>, key: Labels, tree: Tree) {
+    match out.entry(key) {
+        Entry::Vacant(e) => {
+            e.insert(tree);
+        }
+        Entry::Occupied(mut e) => e.get_mut().merge(&tree),
+    }
+}
+
+/// Adds one loaded partition's wanted series to their groups: rollups
+/// for buckets wholly inside the range, rows for the rest.
+fn add_partition(
+    groups: &mut BTreeMap<Labels, StackMerger>,
+    p: &Partition,
+    sel: &Selected,
+    range: TimeRange,
+    bucket: i64,
+) {
+    let covered = |t: i64| {
+        bucket > 0 && {
+            let b = bucket_start(t, bucket);
+            range.start <= b && b.saturating_add(bucket - 1) <= range.end
+        }
+    };
+    let mut add = |key: &Labels, samples| match groups.get_mut(key) {
+        Some(m) => m.add(samples),
+        None => groups.entry(key.clone()).or_default().add(samples),
+    };
+    for r in &p.rollups {
+        if let (Some(key), true) = (sel.series.get(&r.series), covered(r.start_nanos)) {
+            add(key, &r.samples);
+        }
+    }
+    for row in &p.rows {
+        let Some(key) = sel.series.get(&row.series) else { continue };
+        if range.contains(row.time_nanos) && !covered(row.time_nanos) {
+            add(key, &row.samples);
+        }
+    }
+}
+
+fn worker_of(p: &Partition, workers: usize) -> usize {
+    let key = match IdSpace::of(p) {
+        IdSpace::Dictionary(id) => id,
+        IdSpace::Table(address) => (address >> 6) as u64,
+    };
+    (key % workers as u64) as usize
+}
+
+fn join_error(e: tokio::task::JoinError) -> Error {
+    Error::new(ErrorKind::Storage, format!("merge worker failed: {e}"))
+}
+
+impl Store {
+    /// Permits for a query's merge workers: one, waited for, and as many
+    /// more as are free now.
+    async fn merge_permits(&self) -> Vec<OwnedSemaphorePermit> {
+        let pool = &self.inner.merge_workers;
+        let first = pool.clone().acquire_owned().await.expect("the merge pool is never closed");
+        let mut permits = vec![first];
+        while let Ok(p) = pool.clone().try_acquire_owned() {
+            permits.push(p);
+        }
+        permits
+    }
+
+    /// Merged call trees of the matching series over the range, one per
+    /// distinct value of the `group_by` labels; with `rollups`, whole
+    /// rollup buckets inside the range are read from rollups.
+    pub(crate) async fn merge_trees_with(
+        &self,
+        tenant: &str,
+        filter: &dyn SeriesFilter,
+        range: TimeRange,
+        group_by: &[String],
+        rollups: bool,
+    ) -> Result<BTreeMap<Labels, Tree>> {
+        let plans: Vec<(Selected, i64, Vec<_>)> = self
+            .select(tenant, filter, range, group_by)
+            .into_iter()
+            .map(|sel| {
+                let bucket = if rollups { sel.object.meta.rollup_nanos } else { 0 };
+                let parts = parts_to_read(&sel, range, bucket);
+                (sel, bucket, parts)
+            })
+            .filter(|(_, _, parts)| !parts.is_empty())
+            .collect();
+        let (senders, workers): (Vec<_>, Vec<_>) = self
+            .merge_permits()
+            .await
+            .into_iter()
+            .map(|permit| {
+                let (tx, mut rx) = mpsc::channel::<Loaded>(8);
+                let worker = tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    let mut sums = Sums::default();
+                    while let Some(loaded) = rx.blocking_recv() {
+                        sums.add(&loaded, range);
+                    }
+                    sums.into_trees()
+                });
+                (tx, worker)
+            })
+            .unzip();
+        let mut loaded = futures::stream::iter(plans)
+            .map(|(sel, bucket, wanted)| async move {
+                let mut parts = Vec::with_capacity(wanted.len());
+                for part in wanted {
+                    match self.load(&sel.object, sel.partition, part).await? {
+                        Some(p) => parts.push(p),
+                        None => return Ok(None),
+                    }
+                }
+                Ok::<_, Error>(Some(Loaded { sel, bucket, parts }))
+            })
+            .buffered(LOADS_AT_ONCE);
+        while let Some(next) = loaded.next().await {
+            let Some(l) = next? else { continue };
+            let w = worker_of(&l.parts[0], senders.len());
+            if senders[w].send(l).await.is_err() {
+                break; // the worker panicked: its join below reports it
+            }
+        }
+        drop(senders);
+        let mut trees = Vec::with_capacity(workers.len());
+        for w in workers {
+            trees.push(w.await.map_err(join_error)?);
+        }
+        tokio::task::spawn_blocking(move || {
+            let mut out = BTreeMap::new();
+            for part in trees {
+                for (key, tree) in part {
+                    merge_tree_into(&mut out, key, tree);
+                }
+            }
+            out
+        })
+        .await
+        .map_err(join_error)
+    }
+}
