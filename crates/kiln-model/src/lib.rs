@@ -28,6 +28,7 @@ pub mod profile_type;
 pub mod sandwich;
 pub mod selector;
 pub mod speedscope;
+mod stack_profile;
 pub mod stacks;
 pub mod symbols;
 pub mod top;

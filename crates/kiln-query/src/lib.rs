@@ -10,6 +10,7 @@
 //! functions.
 
 mod analyze;
+mod blocking;
 mod by_id;
 mod error;
 mod exemplars;
@@ -23,6 +24,7 @@ mod series_exemplars;
 mod time;
 
 pub use analyze::{analyze_query, QueryScope};
+pub use blocking::blocking;
 pub use by_id::select_merge_tree;
 pub use error::{ErrorKind, QueryError, Result};
 pub use exemplars::{Exemplar, ExemplarKind};

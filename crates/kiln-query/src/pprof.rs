@@ -3,25 +3,128 @@
 
 use kiln_model::pb::google::v1::Profile;
 use kiln_model::profile_type::ProfileType;
-use kiln_model::{pprof, ProfileBuilder, Tree};
-use kiln_store::Store;
+use kiln_model::selector::Selector;
+use kiln_model::stacks::SymbolDb;
+use kiln_model::{pprof, ProfileBuilder, Tree, ValueType};
+use kiln_store::{MergedStacks, Store};
 
-use crate::by_id::select_merge_tree;
+use crate::blocking::blocking;
 use crate::error::{QueryError, Result};
-use crate::merge::{resolve_max_nodes, MergeRequest};
+use crate::merge::{profile_type_filter, resolve_max_nodes, MergeRequest};
 use crate::time::TimeRangeMs;
 
-/// `SelectMergeProfile`: the merged tree of the request (of `profile_ids`
-/// when there are any), cut to `max_nodes`, as pprof.
+/// `SelectMergeProfile`, and `SelectMergeStacktraces` as pprof: the
+/// request's stacks merged by location, keeping the addresses, mappings,
+/// functions, files and lines that were ingested (of the profiles named by
+/// `profile_ids` when there are any), cut to the call site and to
+/// `max_nodes` stacks (the rest folded into `other` frames), typed by the
+/// profile type id and stamped with the range.
 pub async fn select_merge_profile(
     store: &Store,
     tenant: &str,
     req: &MergeRequest,
     profile_ids: &[String],
 ) -> Result<Profile> {
-    let max_nodes = resolve_max_nodes(req.max_nodes)?;
-    let tree = select_merge_tree(store, tenant, req, profile_ids).await?;
-    tree_pprof(&tree.truncated(max_nodes), &req.profile_type_id, req.range)
+    let max_nodes = resolve_max_nodes(req.max_nodes)? as usize;
+    let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
+    let merged = if profile_ids.is_empty() {
+        Merged::Stacks(Box::new(store.merge_stacks(tenant, &filter, req.range.to_store()).await?))
+    } else {
+        Merged::ById(Box::new(merge_by_id(store, tenant, &filter, req, profile_ids).await?))
+    };
+    let req = req.clone();
+    blocking(move || {
+        let mut p = match merged {
+            Merged::Stacks(m) => m.db.to_profile(m.values.values()),
+            Merged::ById(p) => *p,
+        };
+        if let Some(site) = req.stack_trace_selector.as_deref().filter(|s| !s.is_empty()) {
+            keep_call_site(&mut p, site);
+        }
+        let mut p = cut(p, max_nodes);
+        stamp(&mut p, &req.profile_type_id, req.range)?;
+        Ok(pprof::to_message(&p))
+    })
+    .await
+}
+
+/// A merge by selector (one stack table) or by profile ids (a profile).
+enum Merged {
+    Stacks(Box<MergedStacks>),
+    ById(Box<kiln_model::Profile>),
+}
+
+/// The named profiles of the request's series and range, merged.
+async fn merge_by_id(
+    store: &Store,
+    tenant: &str,
+    filter: &Selector,
+    req: &MergeRequest,
+    profile_ids: &[String],
+) -> Result<kiln_model::Profile> {
+    let window = req.range.to_store();
+    let mut found = Vec::new();
+    for id in profile_ids {
+        let uuid = uuid::Uuid::parse_str(id).map_err(|e| QueryError::invalid(format!("profile id {id:?}: {e}")))?;
+        for (labels, profile) in store.profile_by_id(tenant, uuid.as_u128()).await? {
+            if filter.matches(&labels) && window.contains(profile.time_nanos) {
+                found.push(profile);
+            }
+        }
+    }
+    kiln_model::merge::merge(&found).map_err(|e| QueryError::invalid(e.message))
+}
+
+/// Drops the samples whose frames, root first, do not start with `site`.
+fn keep_call_site(p: &mut kiln_model::Profile, site: &[String]) {
+    let tables = std::mem::take(&mut p.samples);
+    p.samples = tables
+        .into_iter()
+        .filter(|s| {
+            let mut names = Vec::with_capacity(site.len());
+            for &loc in s.locations.iter().rev() {
+                p.for_each_location_frame(loc, |f| names.push(f.to_owned()));
+                if names.len() >= site.len() {
+                    break;
+                }
+            }
+            names.len() >= site.len() && names.iter().zip(site).all(|(n, s)| n == s)
+        })
+        .collect();
+}
+
+/// The profile's stacks cut to `max_nodes` (see
+/// [`SymbolDb::truncate_values`]), its first sample type only.
+fn cut(p: kiln_model::Profile, max_nodes: usize) -> kiln_model::Profile {
+    let mut db = SymbolDb::default();
+    let samples = db.add_profile(&p, 0);
+    let mut values = vec![0i64; db.stacks.len()];
+    for (&id, &v) in samples.stack_ids.iter().zip(&samples.values) {
+        values[id as usize] = values[id as usize].saturating_add(v);
+    }
+    let values = db.truncate_values(&values, max_nodes);
+    db.to_profile(&values)
+}
+
+/// Sample and period types from the profile type id; time and duration
+/// from the range.
+fn stamp(p: &mut kiln_model::Profile, profile_type_id: &str, range: TimeRangeMs) -> Result<()> {
+    let pt = ProfileType::parse(profile_type_id).map_err(|e| QueryError::invalid(e.to_string()))?;
+    let mut vt = |ty: &str, unit: &str| ValueType { ty: intern(p, ty), unit: intern(p, unit) };
+    let (sample, period) = (vt(&pt.sample_type, &pt.sample_unit), vt(&pt.period_type, &pt.period_unit));
+    p.sample_types = vec![sample];
+    p.period_type = period;
+    let window = range.to_store();
+    (p.time_nanos, p.duration_nanos) = (window.start, window.end - window.start);
+    Ok(())
+}
+
+fn intern(p: &mut kiln_model::Profile, s: &str) -> u32 {
+    if let Some(i) = p.strings.iter().position(|x| x == s) {
+        return i as u32;
+    }
+    p.strings.push(s.to_owned());
+    p.strings.len() as u32 - 1
 }
 
 /// A pprof profile with one sample per stack of `tree` (one location per

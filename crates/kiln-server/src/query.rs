@@ -87,24 +87,38 @@ impl StoreQuery {
         query_fields::refuse_unserved_merge_fields(&r, "")?;
         let req = merge_request(&r)?;
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
-        let tree = request_tree(&self.0, tenant, &req, &r).await?;
-        let mut out = q::SelectMergeStacktracesResponse::default();
-        match q::ProfileFormat::try_from(r.format) {
-            Ok(q::ProfileFormat::Unspecified | q::ProfileFormat::Flamegraph) => {
-                out.flamegraph = Some(flame_graph(&tree, max_nodes))
-            }
-            Ok(q::ProfileFormat::Tree) => out.tree = kiln_model::tree_format::encode(&tree, max_nodes),
-            Ok(q::ProfileFormat::Pprof) => {
-                let profile =
-                    tree_pprof(&tree.truncated(max_nodes), &req.profile_type_id, req.range).map_err(api_error)?;
-                out.pprof = Some(q::PprofProfile { profile: Some(profile) });
-            }
+        let format = match q::ProfileFormat::try_from(r.format) {
             Ok(q::ProfileFormat::Dot) => {
                 return Err(invalid("PROFILE_FORMAT_DOT is not supported by Kiln: ask for PROFILE_FORMAT_PPROF"))
             }
+            Ok(f) => f,
             Err(_) => return Err(invalid(format!("unknown profile format {}", r.format))),
+        };
+        let by_samples = query_fields::sample_filter(&r.span_selector, &r.trace_id_selector)?.is_some();
+        if format == q::ProfileFormat::Pprof && !by_samples {
+            let profile = kiln_query::select_merge_profile(&self.0, tenant, &req, &r.profile_id_selector)
+                .await
+                .map_err(api_error)?;
+            return Ok(q::SelectMergeStacktracesResponse {
+                pprof: Some(q::PprofProfile { profile: Some(profile) }),
+                ..Default::default()
+            });
         }
-        Ok(out)
+        let tree = request_tree(&self.0, tenant, &req, &r).await?;
+        let answer = kiln_query::blocking(move || {
+            let mut out = q::SelectMergeStacktracesResponse::default();
+            match format {
+                q::ProfileFormat::Tree => out.tree = kiln_model::tree_format::encode(&tree, max_nodes),
+                // Span and trace filters keep frame names only.
+                q::ProfileFormat::Pprof => {
+                    let profile = tree_pprof(&tree.truncated(max_nodes), &req.profile_type_id, req.range)?;
+                    out.pprof = Some(q::PprofProfile { profile: Some(profile) });
+                }
+                _ => out.flamegraph = Some(flame_graph(&tree, max_nodes)),
+            }
+            Ok(out)
+        });
+        answer.await.map_err(api_error)
     }
 
     async fn merge_profile(&self, tenant: &str, r: q::SelectMergeProfileRequest) -> Result<PprofMessage> {

@@ -8,8 +8,9 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
+
+use common::http;
 
 use kiln_api::pb::querier::v1 as q;
 use kiln_api::pb::types::v1 as t;
@@ -23,38 +24,9 @@ const TENANT: &str = "grafana-org";
 /// `sampleRate=100`: each folded sample is 10 ms of CPU.
 const PERIOD_NANOS: i64 = 10_000_000;
 
-/// One HTTP/1.1 request; the status and the raw body.
-fn http(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let mut req =
-        format!("POST {path} HTTP/1.1\r\nHost: kiln\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    s.write_all(format!("{req}\r\n").as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
-    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("a header block") + 4;
-    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
-    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
-    (head.split(' ').nth(1).unwrap().parse().unwrap(), resp[split..].to_vec())
-}
-
-/// A unary Connect call as connect-go makes it with the proto codec.
+/// A unary Connect call as connect-go makes it, as Grafana's tenant.
 fn connect<Resp: Message + Default>(addr: SocketAddr, method: &str, req: &impl Message) -> Result<Resp, String> {
-    let headers = [
-        ("Content-Type", "application/proto"),
-        ("Connect-Protocol-Version", "1"),
-        ("Accept-Encoding", "gzip"),
-        ("User-Agent", "connect-go/1.18.1 (go1.24.1)"),
-        ("X-Scope-OrgID", TENANT),
-    ];
-    let (status, body) = http(addr, &format!("/querier.v1.QuerierService/{method}"), &headers, &req.encode_to_vec());
-    if status != 200 {
-        return Err(format!("{status} {}", String::from_utf8_lossy(&body)));
-    }
-    Ok(Resp::decode(body.as_slice()).unwrap())
+    common::connect(addr, TENANT, method, req)
 }
 
 /// A folded upload of `shop.cpu{env=...}` at `from` (Unix seconds).

@@ -47,6 +47,7 @@ pub use labels::{
 pub use memory::limit_malloc_arenas;
 pub use partition::{Dictionary, Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
 pub use read::{Stats, TimeRange};
+pub use read_merge::MergedStacks;
 pub use read_partition::decode_block;
 pub use read_rows::RowRef;
 pub use read_span_rows::SpanRef;

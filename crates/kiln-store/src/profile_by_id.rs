@@ -1,6 +1,5 @@
 //! Reading single profiles back by id, as pprof-shaped profiles.
 
-use kiln_model::stacks::EMPTY_STACK;
 use kiln_model::{Label, Profile, Sample, ValueType};
 
 use crate::error::Result;
@@ -65,7 +64,7 @@ fn row_profile(p: &Partition, row: &Row, labels: &Labels) -> Profile {
         .zip(&row.samples.values)
         .enumerate()
         .map(|(i, (&stack, &v))| Sample {
-            locations: leaf_first(p, stack),
+            locations: p.db.leaf_first(stack),
             values: vec![v],
             labels: row
                 .labels
@@ -76,14 +75,4 @@ fn row_profile(p: &Partition, row: &Row, labels: &Labels) -> Profile {
         })
         .collect();
     prof
-}
-
-fn leaf_first(p: &Partition, mut stack: u32) -> Vec<u64> {
-    let mut locs = Vec::new();
-    while stack != EMPTY_STACK {
-        let (parent, loc) = p.db.stacks.node(stack);
-        locs.push(loc);
-        stack = parent;
-    }
-    locs
 }

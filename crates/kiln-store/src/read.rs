@@ -14,6 +14,7 @@ use crate::merge::bucket_start;
 use crate::objects::{self, ObjectInfo, SeriesEntry};
 use crate::partition::{Partition, SeriesInfo};
 use crate::pb;
+use crate::read_merge::MergedStacks;
 use crate::read_partition::{all_sections, decode_shared, Part};
 use crate::store::Store;
 
@@ -145,7 +146,7 @@ impl Store {
         range: TimeRange,
         group_by: &[String],
     ) -> Result<BTreeMap<Labels, Tree>> {
-        self.merge_trees_with(tenant, filter, range, group_by, true).await
+        self.merge_with(tenant, filter, range, group_by, true).await
     }
 
     /// Like [`Store::merge_trees`] but always from raw rows: the baseline
@@ -157,7 +158,19 @@ impl Store {
         range: TimeRange,
         group_by: &[String],
     ) -> Result<BTreeMap<Labels, Tree>> {
-        self.merge_trees_with(tenant, filter, range, group_by, false).await
+        self.merge_with(tenant, filter, range, group_by, false).await
+    }
+
+    /// Every matching series' stacks over the range merged by location in
+    /// one table: the merged pprof keeps addresses, mappings, functions,
+    /// files and lines as ingested.
+    pub async fn merge_stacks(
+        &self,
+        tenant: &str,
+        filter: &dyn SeriesFilter,
+        range: TimeRange,
+    ) -> Result<MergedStacks> {
+        self.merge_with(tenant, filter, range, &[], true).await
     }
 
     /// One merged tree of every matching series.

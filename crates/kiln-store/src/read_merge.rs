@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures::StreamExt;
-use kiln_model::stacks::{StackMerger, SymbolDb};
+use kiln_model::stacks::{StackMerger, StackSamples, SymbolDb};
 use kiln_model::Tree;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
@@ -61,6 +61,53 @@ struct Sums {
     tables: HashMap<IdSpace, TableSums>,
 }
 
+/// What a merge builds from the sums of each id space.
+pub(crate) trait MergeOutput: Default + Send + 'static {
+    /// Adds one group's values, by stack id of `db`.
+    fn add(&mut self, key: Labels, db: &SymbolDb, values: &[i64]);
+    /// Adds another worker's output.
+    fn absorb(&mut self, other: Self);
+}
+
+/// Call trees, one per group.
+impl MergeOutput for BTreeMap<Labels, Tree> {
+    fn add(&mut self, key: Labels, db: &SymbolDb, values: &[i64]) {
+        db.add_to_tree(self.entry(key).or_default(), values);
+    }
+
+    fn absorb(&mut self, other: Self) {
+        for (key, tree) in other {
+            match self.entry(key) {
+                Entry::Vacant(e) => {
+                    e.insert(tree);
+                }
+                Entry::Occupied(mut e) => e.get_mut().merge(&tree),
+            }
+        }
+    }
+}
+
+/// Every group's stacks in one table, by location: what a merged pprof
+/// is made of.
+#[derive(Debug, Default)]
+pub struct MergedStacks {
+    pub db: SymbolDb,
+    /// Merged value by stack id of `db`.
+    pub values: StackMerger,
+}
+
+impl MergeOutput for MergedStacks {
+    fn add(&mut self, _: Labels, db: &SymbolDb, values: &[i64]) {
+        let stacks = self.db.add_used_stacks(db, values);
+        let (ids, values) = stacks.into_iter().unzip();
+        self.values.add(&StackSamples { stack_ids: ids, values });
+    }
+
+    fn absorb(&mut self, other: Self) {
+        self.add(Labels::new(), &other.db, other.values.values());
+    }
+}
+
 impl Sums {
     fn add(&mut self, loaded: &Loaded, range: TimeRange) {
         let db = &loaded.parts[0].db;
@@ -76,23 +123,14 @@ impl Sums {
         }
     }
 
-    fn into_trees(self) -> BTreeMap<Labels, Tree> {
-        let mut out = BTreeMap::new();
+    fn finish<O: MergeOutput>(self) -> O {
+        let mut out = O::default();
         for table in self.tables.into_values() {
             for (key, sums) in table.groups {
-                table.db.add_to_tree(out.entry(key).or_default(), sums.values());
+                out.add(key, &table.db, sums.values());
             }
         }
         out
-    }
-}
-
-fn merge_tree_into(out: &mut BTreeMap<Labels, Tree>, key: Labels, tree: Tree) {
-    match out.entry(key) {
-        Entry::Vacant(e) => {
-            e.insert(tree);
-        }
-        Entry::Occupied(mut e) => e.get_mut().merge(&tree),
     }
 }
 
@@ -156,14 +194,14 @@ impl Store {
     /// Merged call trees of the matching series over the range, one per
     /// distinct value of the `group_by` labels; with `rollups`, whole
     /// rollup buckets inside the range are read from rollups.
-    pub(crate) async fn merge_trees_with(
+    pub(crate) async fn merge_with<O: MergeOutput>(
         &self,
         tenant: &str,
         filter: &dyn SeriesFilter,
         range: TimeRange,
         group_by: &[String],
         rollups: bool,
-    ) -> Result<BTreeMap<Labels, Tree>> {
+    ) -> Result<O> {
         let plans: Vec<(Selected, i64, Vec<_>)> = self
             .select(tenant, filter, range, group_by)
             .into_iter()
@@ -186,7 +224,7 @@ impl Store {
                     while let Some(loaded) = rx.blocking_recv() {
                         sums.add(&loaded, range);
                     }
-                    sums.into_trees()
+                    sums.finish::<O>()
                 });
                 (tx, worker)
             })
@@ -211,17 +249,14 @@ impl Store {
             }
         }
         drop(senders);
-        let mut trees = Vec::with_capacity(workers.len());
+        let mut outputs = Vec::with_capacity(workers.len());
         for w in workers {
-            trees.push(w.await.map_err(join_error)?);
+            outputs.push(w.await.map_err(join_error)?);
         }
         tokio::task::spawn_blocking(move || {
-            let mut out = BTreeMap::new();
-            for part in trees {
-                for (key, tree) in part {
-                    merge_tree_into(&mut out, key, tree);
-                }
-            }
+            let mut outputs = outputs.into_iter();
+            let mut out = outputs.next().unwrap_or_default();
+            outputs.for_each(|o| out.absorb(o));
             out
         })
         .await

@@ -2,8 +2,14 @@
 //! free loopback port, data in a temporary directory, timestamps of any age
 //! accepted (fixtures were recorded before today).
 
+#![allow(dead_code)] // each test binary uses its own share of these helpers
+
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
+
+use prost::Message;
 
 use kiln_server::{Config, Running};
 
@@ -15,4 +21,43 @@ pub async fn start_on_loopback(data_dir: &Path) -> Running {
             .collect();
     let config = Config::load(None, &BTreeMap::new(), &flags).unwrap();
     kiln_server::start(config, &BTreeMap::new(), false).await.unwrap()
+}
+
+/// One HTTP/1.1 request; the status and the raw body.
+pub fn http(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req =
+        format!("POST {path} HTTP/1.1\r\nHost: kiln\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    s.write_all(format!("{req}\r\n").as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("a header block") + 4;
+    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
+    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
+    (head.split(' ').nth(1).unwrap().parse().unwrap(), resp[split..].to_vec())
+}
+
+/// A unary Connect call as connect-go makes it with the proto codec.
+pub fn connect<Resp: Message + Default>(
+    addr: SocketAddr,
+    tenant: &str,
+    method: &str,
+    req: &impl Message,
+) -> Result<Resp, String> {
+    let headers = [
+        ("Content-Type", "application/proto"),
+        ("Connect-Protocol-Version", "1"),
+        ("Accept-Encoding", "gzip"),
+        ("User-Agent", "connect-go/1.18.1 (go1.24.1)"),
+        ("X-Scope-OrgID", tenant),
+    ];
+    let (status, body) = http(addr, &format!("/querier.v1.QuerierService/{method}"), &headers, &req.encode_to_vec());
+    if status != 200 {
+        return Err(format!("{status} {}", String::from_utf8_lossy(&body)));
+    }
+    Ok(Resp::decode(body.as_slice()).unwrap())
 }
