@@ -25,7 +25,11 @@ pub fn run(args: &AdhocArgs, url: &str) -> anyhow::Result<i32> {
     let app = sanitize(&name.unwrap_or_else(|| endpoint.host().to_owned()));
     let mut target = Target::start(args)?;
     let options = PullOptions::new(args.duration, target.has_command());
-    let pulled = upstream::pull(&endpoint, &options, &mut target);
+    let pulled = match upstream::pull(&endpoint, &options, &mut target) {
+        // Nothing scraped is reported after the command's end; other errors at once.
+        Err(e) if !matches!(e, kiln_agent::Error::NothingScraped { .. }) => return Err(e.into()),
+        pulled => pulled,
+    };
     let code = target.finish()?;
     target.clear_progress();
     let pulled = pulled?;
