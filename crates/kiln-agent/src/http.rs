@@ -1,6 +1,7 @@
 //! The one HTTP client of kiln: plain HTTP/1.1 over TCP with hyper, one
 //! connection per request, and the one URL parser. Used by the pprof
-//! scraper (`upstream::scrape`) and by `kiln query`'s Connect calls.
+//! scraper (`upstream::scrape`) and by `kiln query`'s Connect calls, whose
+//! error bodies [`Response::error_detail`] reads.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -28,6 +29,17 @@ pub struct Url {
 pub struct Response {
     pub status: u16,
     pub body: Bytes,
+}
+
+impl Response {
+    /// An error answer's body as text: a Connect error's `code: message`
+    /// (its JSON body), else the body as it came.
+    pub fn error_detail(&self) -> String {
+        let connect = serde_json::from_slice::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| Some(format!("{}: {}", v.get("code")?.as_str()?, v.get("message")?.as_str()?)));
+        connect.unwrap_or_else(|| String::from_utf8_lossy(&self.body).into_owned())
+    }
 }
 
 impl Url {
@@ -128,6 +140,15 @@ mod tests {
         let u = Url::parse("http://[::1]/prefix/").unwrap();
         assert_eq!((u.host(), u.port(), u.join("/a")), ("::1", 80, "/prefix/a".to_owned()));
         assert_eq!(Url::parse("127.0.0.1:4040").unwrap().join("/q"), "/q", "no scheme means http");
+    }
+
+    #[test]
+    fn an_error_answer_reads_as_its_connect_code_and_message_or_else_its_body() {
+        let answer = |body: &str| Response { status: 400, body: Bytes::from(body.to_owned()) }.error_detail();
+        let connect = r#"{"code":"invalid_argument","message":"bad selector","details":[]}"#;
+        assert_eq!(answer(connect), "invalid_argument: bad selector");
+        assert_eq!(answer(r#"{"error":"not connect"}"#), r#"{"error":"not connect"}"#);
+        assert_eq!(answer("404 page not found"), "404 page not found");
     }
 
     #[test]

@@ -88,7 +88,9 @@ impl Strings {
     }
 }
 
-fn from_message(msg: pb::Profile) -> Result<Profile> {
+/// The model of a decoded prost message: ids checked and made dense, as
+/// [`decode`] does after parsing the bytes.
+pub fn from_message(msg: pb::Profile) -> Result<Profile> {
     let mut strings_table: Vec<String> = msg.string_table.into_iter().map(utf8_lossy).collect();
     if strings_table.is_empty() {
         strings_table.push(String::new());

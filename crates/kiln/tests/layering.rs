@@ -1,7 +1,9 @@
 //! The workspace's dependency rules, read from ARCHITECTURE.md's
 //! "Dependency rules" table, hold for the dependency graph `cargo metadata`
 //! reports: every workspace crate depends (through normal dependencies,
-//! transitively) only on the workspace crates its row allows.
+//! transitively) only on the workspace crates its row allows, and its
+//! dev-dependencies (with what they depend on) stay within the same row,
+//! except the dev-only test helper [`DEV_HELPER`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
@@ -18,6 +20,8 @@ enum Allowed {
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
 const RULES_HEADING: &str = "## Dependency rules";
+/// The golden-file helper: a dev-dependency any crate's tests may use.
+const DEV_HELPER: &str = "kiln-golden";
 
 /// The rules table under [`RULES_HEADING`]: rows of
 /// `| `crate` | `dep`, `dep` |`, or `any`, or `none`.
@@ -40,15 +44,16 @@ fn parse_rules(markdown: &str) -> Result<BTreeMap<String, Allowed>, String> {
     Ok(rules)
 }
 
-/// Each workspace crate's normal dependencies on other workspace crates.
-fn workspace_graph(metadata: &serde_json::Value) -> Graph {
+/// Each workspace crate's dependencies of `kind` (`None` for normal ones,
+/// `Some("dev")`) on other workspace crates.
+fn workspace_graph(metadata: &serde_json::Value, kind: Option<&str>) -> Graph {
     let packages = metadata["packages"].as_array().expect("packages");
     let members: BTreeSet<&str> = packages.iter().filter_map(|p| p["name"].as_str()).collect();
     let mut graph = Graph::new();
     for p in packages {
         let deps = p["dependencies"].as_array().expect("dependencies");
-        let normal = deps.iter().filter(|d| d["kind"].is_null());
-        let names = normal.filter_map(|d| d["name"].as_str()).filter(|n| members.contains(n));
+        let of_kind = deps.iter().filter(|d| d["kind"].as_str() == kind);
+        let names = of_kind.filter_map(|d| d["name"].as_str()).filter(|n| members.contains(n));
         graph.insert(p["name"].as_str().expect("name").to_owned(), names.map(str::to_owned).collect());
     }
     graph
@@ -84,16 +89,39 @@ fn violations(graph: &Graph, rules: &BTreeMap<String, Allowed>) -> Vec<String> {
         let Allowed::Only(allowed) = rule else { continue };
         for (dep, path) in reachable(graph, name) {
             if !allowed.contains(&dep) {
-                let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
-                out.push(format!(
-                    "{name} must not depend on {dep}: {} (allowed: {})",
-                    path.join(" -> "),
-                    if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }
-                ));
+                out.push(format!("{name} must not depend on {dep}: {} ({})", path.join(" -> "), listed(allowed)));
             }
         }
     }
     out
+}
+
+/// Every dev-dependency that points where the crate's row does not allow,
+/// directly or through the dev-dependency's own dependencies (which the
+/// crate's tests link too), so a dev-dependency cycle is refused.
+fn dev_violations(normal: &Graph, dev: &Graph, rules: &BTreeMap<String, Allowed>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, dev_deps) in dev {
+        let Some(Allowed::Only(allowed)) = rules.get(name) else { continue };
+        let mut paths = BTreeMap::new();
+        for dep in dev_deps.iter().filter(|d| *d != DEV_HELPER) {
+            paths.entry(dep.clone()).or_insert_with(|| vec![dep.clone()]);
+            for (reached, path) in reachable(normal, dep) {
+                paths.entry(reached).or_insert(path);
+            }
+        }
+        for (dep, path) in paths.into_iter().filter(|(dep, _)| !allowed.contains(dep)) {
+            let path = format!("{name} -(dev)-> {}", path.join(" -> "));
+            out.push(format!("{name} must not dev-depend on {dep}: {path} ({})", listed(allowed)));
+        }
+    }
+    out
+}
+
+/// `allowed: a, b`, or `allowed: none`.
+fn listed(allowed: &BTreeSet<String>) -> String {
+    let allowed: Vec<&str> = allowed.iter().map(String::as_str).collect();
+    format!("allowed: {}", if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") })
 }
 
 #[test]
@@ -108,9 +136,12 @@ fn the_workspace_keeps_the_dependency_rules_of_architecture_md() {
         .output()
         .expect("cargo metadata runs");
     assert!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr));
-    let graph = workspace_graph(&serde_json::from_slice(&out.stdout).expect("metadata JSON"));
+    let metadata = serde_json::from_slice(&out.stdout).expect("metadata JSON");
+    let (graph, dev) = (workspace_graph(&metadata, None), workspace_graph(&metadata, Some("dev")));
     assert!(graph.contains_key("kiln-api") && graph.contains_key("kiln-store"), "{graph:?}");
-    let broken = violations(&graph, &rules);
+    assert!(dev["kiln-server"].contains("kiln-api"), "dev-dependencies are read: {dev:?}");
+    let mut broken = violations(&graph, &rules);
+    broken.extend(dev_violations(&graph, &dev, &rules));
     assert!(broken.is_empty(), "dependency rules broken:\n{}", broken.join("\n"));
 }
 
@@ -174,4 +205,27 @@ fn a_crate_without_a_rule_is_refused() {
     let rules = parse_rules(SAMPLE_RULES).unwrap();
     let broken = violations(&graph(&[("kiln-new", &["kiln-model"][..]), ("kiln-model", &[][..])]), &rules);
     assert_eq!(broken, ["kiln-new has no row in ARCHITECTURE.md's dependency rules"]);
+}
+
+#[test]
+fn a_dev_dependency_cycle_is_refused_and_the_golden_helper_allowed() {
+    let rules = parse_rules(SAMPLE_RULES).unwrap();
+    let normal = graph(&[
+        ("kiln-model", &[][..]),
+        ("kiln-store", &["kiln-model"][..]),
+        ("kiln-query", &["kiln-store", "kiln-model"][..]),
+        ("kiln-api", &["kiln-model"][..]),
+    ]);
+    let down = graph(&[("kiln-query", &["kiln-store", "kiln-golden"][..]), ("kiln-model", &["kiln-golden"][..])]);
+    assert_eq!(dev_violations(&normal, &down, &rules), Vec::<String>::new());
+
+    let cycle = graph(&[("kiln-store", &["kiln-query"][..])]);
+    assert_eq!(
+        dev_violations(&normal, &cycle, &rules),
+        [
+            "kiln-store must not dev-depend on kiln-query: kiln-store -(dev)-> kiln-query (allowed: kiln-model)",
+            "kiln-store must not dev-depend on kiln-store: kiln-store -(dev)-> kiln-query -> kiln-store \
+             (allowed: kiln-model)",
+        ]
+    );
 }

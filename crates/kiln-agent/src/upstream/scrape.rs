@@ -35,6 +35,11 @@ impl PprofEndpoint {
         Ok(PprofEndpoint { url, target, window_secs: given.unwrap_or(window_secs) })
     }
 
+    /// The endpoint's URL as it was given.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
     pub fn host(&self) -> &str {
         self.url.host()
     }

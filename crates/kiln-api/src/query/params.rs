@@ -11,7 +11,6 @@ use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff};
 use kiln_model::profile_type::ProfileType;
 use kiln_model::selector::{Query, Target, PROFILE_TYPE_LABEL};
 use kiln_model::{pprof, Tree};
-use prost::Message;
 
 use crate::error::{ApiError, ApiErrorKind};
 use crate::pb::querier::v1 as q;
@@ -168,10 +167,10 @@ pub fn export_diff(fg: &FlameGraphDiff, profile_type: &ProfileType) -> Flamebear
 }
 
 /// The call tree of a merged pprof profile's first sample type.
-pub fn tree_of(profile: &Profile) -> Result<Tree, ApiError> {
-    let decoded = pprof::decode(&profile.encode_to_vec())
+pub fn tree_of(profile: Profile) -> Result<Tree, ApiError> {
+    let model = pprof::from_message(profile)
         .map_err(|e| ApiError::new(ApiErrorKind::Internal, "query", format!("merged profile: {e}")))?;
-    Ok(Tree::from_profile(&decoded, 0))
+    Ok(Tree::from_profile(&model, 0))
 }
 
 /// Defines an axum handler for a `GET` query route: the state, the query

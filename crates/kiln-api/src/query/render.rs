@@ -117,7 +117,7 @@ async fn render_dot(
 ) -> Result<Response, ApiError> {
     let dot_nodes = max_nodes.filter(|&n| n > 0).unwrap_or(DEFAULT_DOT_NODES as i64);
     let profile = svc.select_merge_profile(tenant, sel.profile_request(Some(dot_nodes.max(512)))).await?;
-    let tree = tree_of(&profile)?;
+    let tree = tree_of(profile)?;
     let pt = &sel.profile_type;
     let text = dot(&tree, &format!("Type: {}", pt.sample_type), &pt.sample_unit, dot_nodes as usize);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())

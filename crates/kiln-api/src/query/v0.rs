@@ -151,7 +151,7 @@ async fn render_request(state: &ApiState, params: &Params, headers: &HeaderMap) 
             if format == "pprof" {
                 return Ok(download(&format!("{filename}.pprof"), "application/octet-stream", profile.encode_to_vec()));
             }
-            let text = folded::encode_tree(&tree_of(&profile)?);
+            let text = folded::encode_tree(&tree_of(profile)?);
             Ok(download(&format!("{filename}.collapsed.txt"), "application/octet-stream", text.into_bytes()))
         }
         "html" => {

@@ -28,14 +28,14 @@ impl Child {
     }
 
     /// The exit code if the command has exited.
-    pub fn exit_code(&mut self) -> anyhow::Result<Option<i32>> {
-        Ok(self.inner.try_wait().context("waiting for the command")?.map(shell_exit_code))
+    pub fn try_exit_code(&mut self) -> std::io::Result<Option<i32>> {
+        Ok(self.inner.try_wait()?.map(shell_exit_code))
     }
 
     /// Waits for the command to exit, calling `tick` about every 50 ms meanwhile.
     pub fn wait(&mut self, mut tick: impl FnMut()) -> anyhow::Result<i32> {
         loop {
-            if let Some(code) = self.exit_code()? {
+            if let Some(code) = self.try_exit_code().context("waiting for the command")? {
                 return Ok(code);
             }
             tick();

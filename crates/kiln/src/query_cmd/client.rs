@@ -37,11 +37,6 @@ impl Client {
         if response.status == 200 {
             return Ok(response.body.to_vec());
         }
-        let body = &response.body;
-        let detail = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()
-            .and_then(|v| Some(format!("{}: {}", v.get("code")?.as_str()?, v.get("message")?.as_str()?)))
-            .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-        Err(anyhow!("{method} failed with HTTP {}: {detail}", response.status))
+        Err(anyhow!("{method} failed with HTTP {}: {}", response.status, response.error_detail()))
     }
 }

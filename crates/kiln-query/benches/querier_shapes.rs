@@ -1,23 +1,32 @@
-//! The querier's per-profile reads over the 7-day data set, through
-//! `kiln-query` as the server calls it: `SelectSeries` with individual
-//! exemplars over the 7 days at a 15-minute step, and `SelectHeatmap`
-//! (individual, with exemplars) over the last 24 h at a 15 s step. p50 of
-//! 9 runs each; goal: each under 100 ms.
+//! The querier's per-profile reads over kiln-store's 7-day data set
+//! (consolidated into day blocks), through `kiln-query` as the server
+//! calls it: `SelectSeries` with individual exemplars over the 7 days at a
+//! 15-minute step, and `SelectHeatmap` (individual, with exemplars) over
+//! the last 24 h at a 15 s step. p50 of 9 runs each; goal: each under
+//! 100 ms. The store-level merges over the same data set are kiln-store's
+//! `merged_flamegraph` bench.
+
+#[path = "../../kiln-store/benches/common/mod.rs"]
+mod common;
+#[path = "../../kiln-store/benches/seven_days/mod.rs"]
+mod seven_days;
 
 use std::time::{Duration, Instant};
 
+use common::{p50, HOUR, T0};
 use kiln_query::{Aggregation, ExemplarKind, HeatmapQueryType, HeatmapRequest, SeriesRequest, TimeRangeMs};
-use kiln_store::{normalize_labels, Labels, Store};
+use kiln_store::Store;
+use seven_days::{SevenDays, CPU, DAYS};
 
-use crate::common::p50;
-
-const CPU: &str = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 const DAY_MS: i64 = 86_400_000;
 
-/// Series labels with the profile type the querier selects on.
-pub fn with_profile_type(mut labels: Labels) -> Labels {
-    labels.push(("__profile_type__".into(), CPU.into()));
-    normalize_labels(labels)
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let data = SevenDays::build(&rt);
+    data.consolidate(&rt);
+    let end_ms = (T0 + DAYS * 24 * HOUR - 1) / 1_000_000;
+    measure(&rt, &data.store, T0 / 1_000_000, end_ms);
+    rt.block_on(data.store.close());
 }
 
 fn p50_of(mut run: impl FnMut()) -> Duration {
@@ -31,7 +40,7 @@ fn p50_of(mut run: impl FnMut()) -> Duration {
 }
 
 /// Measures both queries over `[start_ms, end_ms]` (the data set's span).
-pub fn measure(rt: &tokio::runtime::Runtime, store: &Store, start_ms: i64, end_ms: i64) {
+fn measure(rt: &tokio::runtime::Runtime, store: &Store, start_ms: i64, end_ms: i64) {
     let series = SeriesRequest {
         profile_type_id: CPU.into(),
         label_selector: "{}".into(),
