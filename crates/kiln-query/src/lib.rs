@@ -7,9 +7,11 @@
 //! `SelectMergeProfile`, `SelectMergeSpanProfile`, `SelectSeries` (with
 //! exemplars and call sites), `SelectHeatmap`, `Diff`, `GetProfileStats`,
 //! `AnalyzeQuery`). No transport: the server maps wire messages to these
-//! functions.
+//! functions. Work proportional to the data a query reads runs off the
+//! async runtime: in the store's scans and merges, or through [`blocking`].
 
 mod analyze;
+mod blocking;
 mod by_id;
 mod error;
 mod exemplars;
@@ -23,6 +25,7 @@ mod series_exemplars;
 mod time;
 
 pub use analyze::{analyze_query, QueryScope};
+pub use blocking::blocking;
 pub use by_id::select_merge_tree;
 pub use error::{ErrorKind, QueryError, Result};
 pub use exemplars::{Exemplar, ExemplarKind};

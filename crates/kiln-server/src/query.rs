@@ -149,7 +149,8 @@ impl StoreQuery {
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
         let tree =
             kiln_query::select_merge_span_profile(&self.0, tenant, &req, &r.span_selector).await.map_err(api_error)?;
-        Ok(match q::ProfileFormat::try_from(r.format) {
+        let format = q::ProfileFormat::try_from(r.format);
+        kiln_query::blocking(move || match format {
             Ok(q::ProfileFormat::Tree) => q::SelectMergeSpanProfileResponse {
                 tree: kiln_model::tree_format::encode(&tree, max_nodes),
                 ..Default::default()
@@ -159,6 +160,8 @@ impl StoreQuery {
                 ..Default::default()
             },
         })
+        .await
+        .map_err(api_error)
     }
 
     async fn select_series(&self, tenant: &str, r: q::SelectSeriesRequest) -> Result<q::SelectSeriesResponse> {
@@ -218,7 +221,8 @@ impl StoreQuery {
         let max_nodes = resolve_max_nodes(l.max_nodes.max(rr.max_nodes)).map_err(api_error)?;
         let lt = request_tree(&self.0, tenant, &l, &left).await?;
         let rt = request_tree(&self.0, tenant, &rr, &right).await?;
-        Ok(q::DiffResponse { flamegraph: Some(kiln_query::diff_flame_graph(&lt, &rt, max_nodes).map_err(api_error)?) })
+        let flamegraph = kiln_query::diff_flame_graph(lt, rt, max_nodes).await.map_err(api_error)?;
+        Ok(q::DiffResponse { flamegraph: Some(flamegraph) })
     }
 
     /// What a legacy query string touches, in `kiln-query`'s counts.
