@@ -11,6 +11,7 @@
 //! mapped to HTTP in one place.
 
 mod adhoc;
+mod blocking;
 mod connect;
 mod error;
 mod health;

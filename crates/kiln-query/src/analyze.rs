@@ -3,6 +3,7 @@
 use kiln_model::selector::{Query, Selector};
 use kiln_store::{Store, TimeRange};
 
+use crate::blocking::blocking;
 use crate::error::Result;
 use crate::time::TimeRangeMs;
 
@@ -24,9 +25,10 @@ pub struct QueryScope {
 pub async fn analyze_query(store: &Store, tenant: &str, query: &str, range: TimeRangeMs) -> Result<QueryScope> {
     let filter = Query::parse(query)?.filter();
     let window = range.to_store();
-    let series = store.series(tenant, &filter, window).len() as u64;
     let profiles = profiles_in(store, tenant, &filter, window).await?;
-    let stats = store.stats(tenant);
+    let (store, tenant) = (store.clone(), tenant.to_owned());
+    let (series, stats) =
+        blocking(move || (store.series(&tenant, &filter, window).len() as u64, store.stats(&tenant))).await?;
     Ok(QueryScope {
         series,
         profiles,

@@ -1,12 +1,24 @@
-//! CPU-heavy query work (merging, building answers) runs on tokio's
-//! blocking pool, never on the runtime threads that serve every other
-//! request.
+//! Running CPU work proportional to a query's data (trees cut or built,
+//! flame graphs, buckets, series) on tokio's blocking pool, so the async
+//! runtime's threads keep serving other requests meanwhile.
 
 use crate::error::{ErrorKind, QueryError, Result};
 
-/// Runs `f` on the blocking pool and waits for it.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+/// Runs `f` on the blocking pool; a panic in it is an `Internal` error.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| QueryError { kind: ErrorKind::Internal, message: format!("query task failed: {e}") })?
+        .map_err(|e| QueryError { kind: ErrorKind::Internal, message: format!("query task failed: {e}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_task_is_an_internal_error() {
+        let e = blocking(|| -> u8 { panic!("boom") }).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Internal);
+        assert_eq!(blocking(|| 7).await, Ok(7));
+    }
 }

@@ -6,6 +6,7 @@ use kiln_model::selector::Selector;
 use kiln_model::Tree;
 use kiln_store::Store;
 
+use crate::blocking::blocking;
 use crate::error::{QueryError, Result};
 use crate::merge::{cut_to_call_site, resolve_max_nodes, select_merge_stacktraces, MergeRequest};
 
@@ -25,14 +26,20 @@ pub async fn select_merge_tree(
     let profile_type = ProfileType::parse(&req.profile_type_id).map_err(|e| QueryError::invalid(e.to_string()))?;
     let filter = Selector::parse(&req.label_selector)?.with_profile_type(&profile_type.id());
     let window = req.range.to_store();
-    let mut tree = Tree::new();
+    let mut profiles = Vec::new();
     for id in profile_ids {
         let uuid = uuid::Uuid::parse_str(id).map_err(|e| QueryError::invalid(format!("profile id {id:?}: {e}")))?;
-        for (labels, profile) in store.profile_by_id(tenant, uuid.as_u128()).await? {
+        profiles.extend(store.profile_by_id(tenant, uuid.as_u128()).await?);
+    }
+    let tree = blocking(move || {
+        let mut tree = Tree::new();
+        for (labels, profile) in profiles {
             if filter.matches(&labels) && window.contains(profile.time_nanos) {
                 tree.add_profile(&profile, 0);
             }
         }
-    }
-    Ok(cut_to_call_site(tree, req))
+        tree
+    })
+    .await?;
+    cut_to_call_site(tree, req).await
 }

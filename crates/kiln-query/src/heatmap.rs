@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use kiln_store::{normalize_labels, Labels, Store};
+use kiln_store::{normalize_labels, Labels, RowRef, SpanRef, Store};
 
+use crate::blocking::blocking;
 use crate::error::{QueryError, Result};
 use crate::exemplars::{Candidate, Exemplar, ExemplarKind};
 use crate::merge::profile_type_filter;
@@ -70,22 +71,27 @@ pub async fn select_heatmap(store: &Store, tenant: &str, req: &HeatmapRequest) -
     }
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let read = TimeRangeMs { start: req.range.start.saturating_sub(step), end: req.range.end }.to_store();
-    let mut entries: BTreeMap<Labels, Vec<Candidate>> = BTreeMap::new();
-    let by = &req.group_by;
-    match req.query_type {
+    let (by, entries) = (&req.group_by, Entries::new());
+    let entries = match req.query_type {
         HeatmapQueryType::Individual => {
-            store
-                .for_each_row(tenant, &filter, read, by, |r| push(&mut entries, r.group, Candidate::of_row(&r)))
-                .await?
+            let add = |entries: &mut Entries, r: RowRef<'_>| push(entries, r.group, Candidate::of_row(&r));
+            store.fold_rows(tenant, &filter, read, by, entries, add).await?
         }
         HeatmapQueryType::Span => {
-            store
-                .for_each_span(tenant, &filter, read, by, |s| push(&mut entries, s.group, Candidate::of_span(&s)))
-                .await?
+            let add = |entries: &mut Entries, s: SpanRef<'_>| push(entries, s.group, Candidate::of_span(&s));
+            store.fold_spans(tenant, &filter, read, by, entries, add).await?
         }
-    }
-    let Some(buckets) = y_buckets(entries.values().flatten().map(|c| c.value)) else { return Ok(Vec::new()) };
-    let slots = SlotGrid { start: req.range.start, end: req.range.end, step };
+    };
+    let (slots, req) = (SlotGrid { start: req.range.start, end: req.range.end, step }, req.clone());
+    blocking(move || heatmap(entries, slots, &req)).await
+}
+
+/// The entries of each series, by its `group_by` labels.
+type Entries = BTreeMap<Labels, Vec<Candidate>>;
+
+/// The heatmap of the entries: value buckets shared by every series.
+fn heatmap(entries: Entries, slots: SlotGrid, req: &HeatmapRequest) -> Vec<HeatmapSeries> {
+    let Some(buckets) = y_buckets(entries.values().flatten().map(|c| c.value)) else { return Vec::new() };
     let series = entries
         .into_iter()
         .map(|(labels, es)| HeatmapSeries {
@@ -93,10 +99,10 @@ pub async fn select_heatmap(store: &Store, tenant: &str, req: &HeatmapRequest) -
             slots: series_slots(&es, &buckets, slots, req),
         })
         .collect();
-    Ok(top(series, req.limit.unwrap_or(0)))
+    top(series, req.limit.unwrap_or(0))
 }
 
-fn push(entries: &mut BTreeMap<Labels, Vec<Candidate>>, group: &Labels, c: Candidate) {
+fn push(entries: &mut Entries, group: &Labels, c: Candidate) {
     match entries.get_mut(group) {
         Some(v) => v.push(c),
         None => {

@@ -7,7 +7,8 @@
 //! `SelectMergeProfile`, `SelectMergeSpanProfile`, `SelectSeries` (with
 //! exemplars and call sites), `SelectHeatmap`, `Diff`, `GetProfileStats`,
 //! `AnalyzeQuery`). No transport: the server maps wire messages to these
-//! functions.
+//! functions. Work proportional to the data a query reads runs off the
+//! async runtime: in the store's scans and merges, or through [`blocking`].
 
 mod analyze;
 mod blocking;

@@ -9,6 +9,7 @@ use kiln_model::selector::Selector;
 use kiln_model::Tree;
 use kiln_store::Store;
 
+use crate::blocking::blocking;
 use crate::error::{QueryError, Result};
 use crate::time::TimeRangeMs;
 
@@ -55,14 +56,18 @@ pub async fn select_merge_stacktraces(store: &Store, tenant: &str, req: &MergeRe
     resolve_max_nodes(req.max_nodes)?;
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let tree = store.merge_tree(tenant, &filter, req.range.to_store()).await?;
-    Ok(cut_to_call_site(tree, req))
+    cut_to_call_site(tree, req).await
 }
 
-/// `tree` cut to the request's stack trace selector, if it has one.
-pub(crate) fn cut_to_call_site(tree: Tree, req: &MergeRequest) -> Tree {
+/// `tree` cut to the request's stack trace selector, if it has one, on
+/// the blocking pool.
+pub(crate) async fn cut_to_call_site(tree: Tree, req: &MergeRequest) -> Result<Tree> {
     match &req.stack_trace_selector {
-        Some(site) if !site.is_empty() => call_site(&tree, site),
-        _ => tree,
+        Some(site) if !site.is_empty() => {
+            let site = site.clone();
+            blocking(move || call_site(&tree, &site)).await
+        }
+        _ => Ok(tree),
     }
 }
 
@@ -70,7 +75,7 @@ pub(crate) fn cut_to_call_site(tree: Tree, req: &MergeRequest) -> Tree {
 pub async fn select_merge_flame_graph(store: &Store, tenant: &str, req: &MergeRequest) -> Result<FlameGraph> {
     let max_nodes = resolve_max_nodes(req.max_nodes)?;
     let tree = select_merge_stacktraces(store, tenant, req).await?;
-    Ok(flame_graph(&tree, max_nodes))
+    blocking(move || flame_graph(&tree, max_nodes)).await
 }
 
 /// `SelectMergeSpanProfile`: the merged call tree of the request's series
@@ -88,7 +93,7 @@ pub async fn select_merge_span_profile(
     check_span_ids(span_ids)?;
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let tree = store.merge_tree_spans(tenant, &filter, req.range.to_store(), span_ids).await?;
-    Ok(cut_to_call_site(tree, req))
+    cut_to_call_site(tree, req).await
 }
 
 /// Span ids are 16 hexadecimal characters (8 bytes).
@@ -104,13 +109,14 @@ fn check_span_ids(span_ids: &[String]) -> Result<()> {
 pub async fn diff(store: &Store, tenant: &str, left: &MergeRequest, right: &MergeRequest) -> Result<FlameGraphDiff> {
     let l = select_merge_stacktraces(store, tenant, left).await?;
     let r = select_merge_stacktraces(store, tenant, right).await?;
-    diff_flame_graph(&l, &r, DEFAULT_MAX_NODES)
+    diff_flame_graph(l, r, DEFAULT_MAX_NODES).await
 }
 
 /// The `Diff` flame graph of two merged trees cut to `max_nodes` (the
-/// querier passes the larger of its two sides', as Pyroscope's).
-pub fn diff_flame_graph(left: &Tree, right: &Tree, max_nodes: i64) -> Result<FlameGraphDiff> {
-    flame_graph_diff(left, right, max_nodes).map_err(|e| QueryError::invalid(e.message))
+/// querier passes the larger of its two sides', as Pyroscope's), built on
+/// the blocking pool.
+pub async fn diff_flame_graph(left: Tree, right: Tree, max_nodes: i64) -> Result<FlameGraphDiff> {
+    blocking(move || flame_graph_diff(&left, &right, max_nodes)).await?.map_err(|e| QueryError::invalid(e.message))
 }
 
 /// The stacks of `tree` whose first frames, root first, are `site`.

@@ -45,7 +45,7 @@ pub async fn select_merge_profile(
         stamp(&mut p, &req.profile_type_id, req.range)?;
         Ok(pprof::to_message(&p))
     })
-    .await
+    .await?
 }
 
 /// A merge by selector (one stack table) or by profile ids (a profile).

@@ -5,7 +5,7 @@ use kiln_model::Tree;
 use kiln_store::{Store, SPAN_ID, TRACE_ID};
 
 use crate::error::{QueryError, Result};
-use crate::merge::{call_site, profile_type_filter, resolve_max_nodes, MergeRequest};
+use crate::merge::{cut_to_call_site, profile_type_filter, resolve_max_nodes, MergeRequest};
 
 /// Which samples a merge keeps, by a sample label.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,8 +62,5 @@ pub async fn select_merge_filtered(
     let series = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let (label, values) = filter.label_and_values();
     let tree = store.merge_tree_sample_label(tenant, &series, req.range.to_store(), label, values).await?;
-    Ok(match &req.stack_trace_selector {
-        Some(site) if !site.is_empty() => call_site(&tree, site),
-        _ => tree,
-    })
+    cut_to_call_site(tree, req).await
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use kiln_store::{normalize_labels, Labels, Store, TimeRange};
 
+use crate::blocking::blocking;
 use crate::error::{QueryError, Result};
 use crate::merge::profile_type_filter;
 use crate::time::{ms_to_nanos, nanos_to_ms, TimeRangeMs, MAX_MS};
@@ -48,7 +49,6 @@ pub async fn select_series(store: &Store, tenant: &str, req: &SeriesRequest) -> 
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let (step_nanos, range) = (ms_to_nanos(step_ms), req.range.to_store());
     let by = &req.group_by;
-    let mut groups: Groups = BTreeMap::new();
     // The store puts a profile at `t` ns on the first point at or after
     // `t`; Pyroscope first rounds `t` down to ms. Starting the store's grid
     // 999_999 ns late agrees with Pyroscope: with `t = T*1e6 + r`,
@@ -58,22 +58,28 @@ pub async fn select_series(store: &Store, tenant: &str, req: &SeriesRequest) -> 
     // out profiles in the start's own millisecond: they all belong to the
     // start point and are read separately.
     let late_grid = TimeRange { start: range.start + (MS_NANOS - 1), end: range.end };
-    if late_grid.start <= late_grid.end {
-        let totals = store.series_totals(tenant, &filter, late_grid, step_nanos, by).await?;
-        add_points(&mut groups, totals, nanos_to_ms);
-    }
+    let late = match late_grid.start <= late_grid.end {
+        true => store.series_totals(tenant, &filter, late_grid, step_nanos, by).await?,
+        false => Groups::new(),
+    };
     let first_ms = TimeRange { start: range.start, end: range.end.min(range.start + MS_NANOS - 2) };
-    let totals = store.series_totals(tenant, &filter, first_ms, step_nanos, by).await?;
-    add_points(&mut groups, totals, |_| req.range.start);
-    let series = groups
-        .into_iter()
-        .map(|(labels, steps)| Series { labels, points: points(steps, req.range.end, req.aggregation) })
-        .filter(|s| !s.points.is_empty())
-        .collect();
-    Ok(match req.limit {
-        Some(n) => top_series(series, n),
-        None => series,
+    let first = store.series_totals(tenant, &filter, first_ms, step_nanos, by).await?;
+    let req = req.clone();
+    blocking(move || {
+        let mut groups: Groups = BTreeMap::new();
+        add_points(&mut groups, late, nanos_to_ms);
+        add_points(&mut groups, first, |_| req.range.start);
+        let series = groups
+            .into_iter()
+            .map(|(labels, steps)| Series { labels, points: points(steps, req.range.end, req.aggregation) })
+            .filter(|s| !s.points.is_empty())
+            .collect();
+        match req.limit {
+            Some(n) => top_series(series, n),
+            None => series,
+        }
     })
+    .await
 }
 
 /// Per group, per point (ms), the sum and count of profile totals.

@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use kiln_store::{normalize_labels, Labels, Store};
+use kiln_store::{normalize_labels, Labels, RowRef, SpanRef, Store};
 
+use crate::blocking::blocking;
 use crate::error::{QueryError, Result};
 use crate::exemplars::{offer_row, offer_span, Candidate, Exemplar, ExemplarKind};
 use crate::merge::profile_type_filter;
@@ -56,36 +57,38 @@ pub async fn select_series_exemplars(
     let grid = Grid { range: req.range, step: step_ms(req.step_seconds)? };
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let (range, by) = (req.range.to_store(), &req.group_by);
-    let mut groups = Groups::new();
     let individual = exemplars == ExemplarKind::Individual;
-    let mut add = |r: kiln_store::RowRef<'_>| {
+    let add = move |groups: &mut Groups, r: RowRef<'_>| {
         let Some(point) = grid.point(r.time_nanos) else { return };
-        let acc = entry(&mut groups, r.group).entry(point).or_default();
+        let acc = entry(groups, r.group).entry(point).or_default();
         acc.sum = acc.sum.saturating_add(r.total);
         acc.count += 1;
         if individual {
             offer_row(&mut acc.best, &r);
         }
     };
-    match call_site {
-        Some(site) => store.for_each_row_under(tenant, &filter, range, by, site, &mut add).await?,
-        None => store.for_each_row(tenant, &filter, range, by, &mut add).await?,
-    }
+    let mut groups = match call_site {
+        Some(site) => store.fold_rows_under(tenant, &filter, range, by, site, Groups::new(), add).await?,
+        None => store.fold_rows(tenant, &filter, range, by, Groups::new(), add).await?,
+    };
     if exemplars == ExemplarKind::Span {
-        store
-            .for_each_span(tenant, &filter, range, by, |s| {
-                let Some(point) = grid.point(s.time_nanos) else { return };
-                if let Some(acc) = groups.get_mut(s.group).and_then(|g| g.get_mut(&point)) {
-                    offer_span(&mut acc.best, &s);
-                }
-            })
-            .await?;
+        let offer = move |groups: &mut Groups, s: SpanRef<'_>| {
+            let Some(point) = grid.point(s.time_nanos) else { return };
+            if let Some(acc) = groups.get_mut(s.group).and_then(|g| g.get_mut(&point)) {
+                offer_span(&mut acc.best, &s);
+            }
+        };
+        groups = store.fold_spans(tenant, &filter, range, by, groups, offer).await?;
     }
-    let series = groups.into_iter().map(|(labels, points)| series(labels, points, req)).collect();
-    Ok(match req.limit {
-        Some(n) => top(series, n),
-        None => series,
+    let req = req.clone();
+    blocking(move || {
+        let series = groups.into_iter().map(|(labels, points)| series(labels, points, &req)).collect();
+        match req.limit {
+            Some(n) => top(series, n),
+            None => series,
+        }
     })
+    .await
 }
 
 fn entry<'g>(groups: &'g mut Groups, key: &Labels) -> &'g mut BTreeMap<i64, Acc> {

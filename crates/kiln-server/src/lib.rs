@@ -7,8 +7,6 @@ mod adhoc;
 mod config;
 mod error;
 mod query;
-mod query_fields;
-mod query_heatmap;
 mod server;
 mod sink;
 mod staging;

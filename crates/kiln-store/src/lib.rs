@@ -27,6 +27,7 @@ mod read_call_site;
 mod read_merge;
 mod read_partition;
 mod read_rows;
+mod read_scan;
 mod read_span_rows;
 mod read_spans;
 mod store;
@@ -46,7 +47,7 @@ pub use labels::{
 };
 pub use memory::limit_malloc_arenas;
 pub use partition::{Dictionary, Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
-pub use read::{Stats, TimeRange};
+pub use read::{Stats, TimeRange, Totals};
 pub use read_merge::MergedStacks;
 pub use read_partition::decode_block;
 pub use read_rows::RowRef;

@@ -4,33 +4,37 @@ use kiln_model::{Label, Profile, Sample, ValueType};
 
 use crate::error::Result;
 use crate::labels::{get, Labels};
+use crate::objects::ObjectInfo;
 use crate::partition::{Partition, Row};
 use crate::read_partition::Part;
 use crate::store::Store;
 
 impl Store {
     /// Every series' profile with this id (one per sample type ingested
-    /// together), with its labels.
+    /// together), with its labels. Row indexes are searched, and the
+    /// profiles built, on the blocking pool.
     pub async fn profile_by_id(&self, tenant: &str, id: u128) -> Result<Vec<(Labels, Profile)>> {
         let objects = self.inner.catalog.read().expect("catalog lock").objects(tenant);
-        let mut out = Vec::new();
-        for o in objects {
-            for pi in 0..o.meta.partitions.len() {
-                if o.meta.partitions[pi].profiles == 0 {
-                    continue;
-                }
-                let Some(index) = self.load(&o, pi, Part::Index).await? else { continue };
-                if !index.rows.iter().any(|r| r.id == id) {
-                    continue;
-                }
-                let Some(p) = self.load(&o, pi, Part::Rows).await? else { continue };
-                for row in p.rows.iter().filter(|r| r.id == id) {
-                    let labels = p.series[row.series as usize].labels.clone();
-                    out.push((labels.clone(), row_profile(&p, row, &labels)));
-                }
+        let with_rows: Vec<(ObjectInfo, usize)> = objects
+            .into_iter()
+            .flat_map(|o| {
+                let partitions = o.meta.partitions.iter().enumerate().filter(|(_, pm)| pm.profiles > 0);
+                partitions.map(|(pi, _)| (o.clone(), pi)).collect::<Vec<_>>()
+            })
+            .collect();
+        let holding = move |found: &mut Vec<(ObjectInfo, usize)>, at: &(ObjectInfo, usize), index: &Partition| {
+            if index.rows.iter().any(|r| r.id == id) {
+                found.push(at.clone());
             }
-        }
-        Ok(out)
+        };
+        let found = self.scan(with_rows, Part::Index, Vec::new(), holding, |found| found).await?;
+        let profiles = move |out: &mut Vec<(Labels, Profile)>, _: &(ObjectInfo, usize), p: &Partition| {
+            for row in p.rows.iter().filter(|r| r.id == id) {
+                let labels = p.series[row.series as usize].labels.clone();
+                out.push((labels.clone(), row_profile(p, row, &labels)));
+            }
+        };
+        self.scan(found, Part::Rows, Vec::new(), profiles, |out| out).await
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Stats {
     pub newest_nanos: Option<i64>,
 }
 
+/// Per group, per step: the sum and count of profile totals.
+pub type Totals = BTreeMap<Labels, BTreeMap<i64, (i64, u64)>>;
+
 fn group_key(labels: &Labels, group_by: &[String]) -> Labels {
     group_by.iter().filter_map(|g| labels.iter().find(|(n, _)| n == g).cloned()).collect()
 }
@@ -188,14 +191,10 @@ impl Store {
         range: TimeRange,
         step_nanos: i64,
         group_by: &[String],
-    ) -> Result<BTreeMap<Labels, BTreeMap<i64, (i64, u64)>>> {
+    ) -> Result<Totals> {
         let step = step_nanos.max(1);
-        let mut out: BTreeMap<Labels, BTreeMap<i64, (i64, u64)>> = BTreeMap::new();
-        for sel in self.select(tenant, filter, range, group_by) {
-            if sel.object.meta.partitions[sel.partition].profiles == 0 {
-                continue;
-            }
-            let Some(p) = self.load(&sel.object, sel.partition, Part::Index).await? else { continue };
+        let selected = self.select_with_rows(tenant, filter, range, group_by);
+        let visit = move |out: &mut Totals, sel: &Selected, p: &Partition| {
             for row in &p.rows {
                 let Some(key) = sel.series.get(&row.series) else { continue };
                 if !range.contains(row.time_nanos) {
@@ -210,8 +209,8 @@ impl Store {
                 point.0 = point.0.saturating_add(row.total);
                 point.1 += 1;
             }
-        }
-        Ok(out)
+        };
+        self.scan(selected, Part::Index, Totals::new(), visit, |out| out).await
     }
 
     /// Labels of the matching series with data in the range.

@@ -17,11 +17,12 @@ use kiln_model::stacks::{StackMerger, StackSamples, SymbolDb};
 use kiln_model::Tree;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::labels::{Labels, SeriesFilter};
 use crate::merge::bucket_start;
 use crate::partition::Partition;
 use crate::read::{parts_to_read, Selected, TimeRange, LOADS_AT_ONCE};
+use crate::read_scan::join_error;
 use crate::store::Store;
 
 /// One selected partition, loaded: the sections its plan needs.
@@ -34,13 +35,13 @@ struct Loaded {
 /// An id space of stacks: a head dictionary's own ids, or one decoded
 /// table's (by address: the `Arc` kept in [`TableSums`] keeps it unique).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum IdSpace {
+pub(crate) enum IdSpace {
     Dictionary(u64),
     Table(usize),
 }
 
 impl IdSpace {
-    fn of(p: &Partition) -> IdSpace {
+    pub(crate) fn of(p: &Partition) -> IdSpace {
         match p.dictionary {
             Some(d) => IdSpace::Dictionary(d.id),
             None => IdSpace::Table(Arc::as_ptr(&p.db) as usize),
@@ -172,10 +173,6 @@ fn worker_of(p: &Partition, workers: usize) -> usize {
         IdSpace::Table(address) => (address >> 6) as u64,
     };
     (key % workers as u64) as usize
-}
-
-fn join_error(e: tokio::task::JoinError) -> Error {
-    Error::new(ErrorKind::Storage, format!("merge worker failed: {e}"))
 }
 
 impl Store {

@@ -1,10 +1,12 @@
 //! Visiting the stored profiles of a query one by one, from the row index
 //! alone (time, id, total): what exemplars and individual heatmaps read.
+//! The visits run on the blocking pool (see `read_scan.rs`).
 
 use std::sync::Arc;
 
 use crate::error::Result;
 use crate::labels::{Labels, SeriesFilter};
+use crate::partition::Partition;
 use crate::read::{Selected, TimeRange};
 use crate::read_partition::Part;
 use crate::store::Store;
@@ -23,28 +25,27 @@ pub struct RowRef<'a> {
 }
 
 impl Store {
-    /// Calls `f` with every profile of the matching series in the range,
-    /// reading only row indexes (no samples, no symbols).
-    pub async fn for_each_row(
+    /// Folds every profile of the matching series in the range into
+    /// `state` with `f`, reading only row indexes (no samples, no symbols),
+    /// on the blocking pool.
+    pub async fn fold_rows<S: Send + 'static>(
         &self,
         tenant: &str,
         filter: &dyn SeriesFilter,
         range: TimeRange,
         group_by: &[String],
-        mut f: impl FnMut(RowRef<'_>) + Send,
-    ) -> Result<()> {
-        for sel in self.select(tenant, filter, range, group_by) {
-            if sel.object.meta.partitions[sel.partition].profiles == 0 {
-                continue;
-            }
-            let Some(p) = self.load(&sel.object, sel.partition, Part::Index).await? else { continue };
+        state: S,
+        mut f: impl FnMut(&mut S, RowRef<'_>) + Send + 'static,
+    ) -> Result<S> {
+        let selected = self.select_with_rows(tenant, filter, range, group_by);
+        let visit = move |state: &mut S, sel: &Selected, p: &Partition| {
             for row in p.rows.iter().filter(|r| range.contains(r.time_nanos)) {
-                if let Some(r) = row_ref(&sel, row.series, row.time_nanos, row.id, row.total) {
-                    f(r);
+                if let Some(r) = row_ref(sel, row.series, row.time_nanos, row.id, row.total) {
+                    f(state, r);
                 }
             }
-        }
-        Ok(())
+        };
+        self.scan(selected, Part::Index, state, visit, |state| state).await
     }
 }
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::labels::{Labels, SeriesFilter};
-use crate::partition::Row;
-use crate::read::TimeRange;
+use crate::partition::{Partition, Row};
+use crate::read::{Selected, TimeRange};
 use crate::read_partition::Part;
 use crate::read_spans::{SPAN_ID, TRACE_ID};
 use crate::store::Store;
@@ -28,25 +28,24 @@ pub struct SpanRef<'a> {
 }
 
 impl Store {
-    /// Calls `f` once per (profile, span id) of the matching series in the
-    /// range, in each profile's order of first appearance; samples without
-    /// a `span_id` are left out.
-    pub async fn for_each_span(
+    /// Folds, on the blocking pool, every (profile, span id) of the
+    /// matching series in the range into `state` with `f`, in each
+    /// profile's order of first appearance; samples without a `span_id`
+    /// are left out.
+    pub async fn fold_spans<S: Send + 'static>(
         &self,
         tenant: &str,
         filter: &dyn SeriesFilter,
         range: TimeRange,
         group_by: &[String],
-        mut f: impl FnMut(SpanRef<'_>) + Send,
-    ) -> Result<()> {
-        for sel in self.select(tenant, filter, range, group_by) {
-            if sel.object.meta.partitions[sel.partition].profiles == 0 {
-                continue;
-            }
-            let Some(p) = self.load(&sel.object, sel.partition, Part::Rows).await? else { continue };
+        state: S,
+        mut f: impl FnMut(&mut S, SpanRef<'_>) + Send + 'static,
+    ) -> Result<S> {
+        let selected = self.select_with_rows(tenant, filter, range, group_by);
+        let visit = move |state: &mut S, sel: &Selected, p: &Partition| {
             let strings = &p.db.symbols.tables.strings;
             let position = |name: &str| strings.iter().position(|s| s == name).map(|i| i as u32);
-            let Some(span_key) = position(SPAN_ID) else { continue };
+            let Some(span_key) = position(SPAN_ID) else { return };
             let trace_key = position(TRACE_ID);
             let entries = &sel.object.series[sel.partition];
             for row in p.rows.iter().filter(|r| range.contains(r.time_nanos)) {
@@ -56,11 +55,11 @@ impl Store {
                 for (span, trace, value) in row_spans(row, span_key, trace_key) {
                     let (span_id, trace_id) = (&strings[span as usize], trace.map_or("", |t| &strings[t as usize]));
                     let labels = &entry.labels;
-                    f(SpanRef { group, labels, time_nanos: row.time_nanos, span_id, trace_id, value });
+                    f(state, SpanRef { group, labels, time_nanos: row.time_nanos, span_id, trace_id, value });
                 }
             }
-        }
-        Ok(())
+        };
+        self.scan(selected, Part::Rows, state, visit, |state| state).await
     }
 }
 

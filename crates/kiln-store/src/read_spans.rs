@@ -1,17 +1,20 @@
 //! Merging only the samples of given spans or traces
 //! (`SelectMergeSpanProfile`, `span_selector`, `trace_id_selector`): from
-//! raw rows, as rollups keep no sample labels.
+//! raw rows, as rollups keep no sample labels. Partitions are scanned on
+//! the blocking pool (see `read_scan.rs`) and summed by stack id per id
+//! space, as merges are (see `read_merge.rs`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
-use futures::StreamExt;
 use kiln_model::stacks::{StackMerger, StackSamples, SymbolDb};
 use kiln_model::Tree;
 
 use crate::error::Result;
 use crate::labels::SeriesFilter;
 use crate::partition::Partition;
-use crate::read::{Selected, TimeRange, LOADS_AT_ONCE};
+use crate::read::{Selected, TimeRange};
+use crate::read_merge::IdSpace;
 use crate::read_partition::Part;
 use crate::store::Store;
 
@@ -49,24 +52,41 @@ impl Store {
         if wanted.is_empty() {
             return Ok(Tree::new());
         }
-        let with_rows = self
-            .select(tenant, filter, range, &[])
-            .into_iter()
-            .filter(|sel| sel.object.meta.partitions.get(sel.partition).is_some_and(|pm| pm.profiles > 0));
-        let mut loaded = futures::stream::iter(with_rows)
-            .map(|sel| async move {
-                Ok::<_, crate::Error>(self.load(&sel.object, sel.partition, Part::Rows).await?.map(|p| (sel, p)))
-            })
-            .buffered(LOADS_AT_ONCE);
-        let (mut db, mut merger) = (SymbolDb::default(), StackMerger::default());
-        while let Some(next) = loaded.next().await {
-            let Some((sel, p)) = next? else { continue };
-            let samples = labelled_samples(&p, &sel, range, key, &wanted);
+        let selected = self.select_with_rows(tenant, filter, range, &[]);
+        let key = key.to_owned();
+        let visit = move |sums: &mut Sums, sel: &Selected, p: &Partition| {
+            let samples = labelled_samples(p, sel, range, &key, &wanted);
             if !samples.stack_ids.is_empty() {
-                merger.add_mapped(&samples, &db.absorb(&p.db));
+                sums.add(p, &samples);
             }
+        };
+        self.scan(selected, Part::Rows, Sums::default(), visit, Sums::into_tree).await
+    }
+}
+
+/// Sums by stack id per id space, with the largest table seen for each:
+/// partitions are added without re-interning their stacks, and only the
+/// stacks carrying samples are placed in the tree at the end.
+#[derive(Default)]
+struct Sums {
+    spaces: HashMap<IdSpace, (Arc<SymbolDb>, StackMerger)>,
+}
+
+impl Sums {
+    fn add(&mut self, p: &Partition, samples: &StackSamples) {
+        let (db, merger) = self.spaces.entry(IdSpace::of(p)).or_insert_with(|| (p.db.clone(), StackMerger::default()));
+        if p.db.stacks.len() > db.stacks.len() {
+            *db = p.db.clone();
         }
-        Ok(db.tree(merger.values()))
+        merger.add(samples);
+    }
+
+    fn into_tree(self) -> Tree {
+        let mut tree = Tree::new();
+        for (db, merger) in self.spaces.into_values() {
+            db.add_to_tree(&mut tree, merger.values());
+        }
+        tree
     }
 }
 

@@ -15,6 +15,7 @@ use prost::Message;
 
 use crate::adhoc::render::{self, Parsed, Rendered};
 use crate::adhoc::{checked_id, file_stem, AdhocFile, AdhocStore};
+use crate::blocking::{blocking, encoded};
 use crate::connect::serve_method;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::pb::adhocprofiles::v1 as a;
@@ -35,13 +36,13 @@ pub async fn serve(
 }
 
 async fn dispatch(store: Arc<dyn AdhocStore>, method: &str, req: &[u8], now: i64) -> Result<Vec<u8>, ApiError> {
-    Ok(match method {
-        "List" => list(store.as_ref()).await?.encode_to_vec(),
-        "Get" => get(store.as_ref(), decode(req)?).await?.encode_to_vec(),
-        "Diff" => diff(store.as_ref(), decode(req)?).await?.encode_to_vec(),
-        "Upload" => upload(store.as_ref(), decode(req)?, now).await?.encode_to_vec(),
-        other => return Err(ApiError::new(ApiErrorKind::Internal, "adhoc", format!("{other} has no handler"))),
-    })
+    match method {
+        "List" => encoded(list(store.as_ref()).await?).await,
+        "Get" => encoded(get(store.as_ref(), decode(req)?).await?).await,
+        "Diff" => encoded(diff(store.as_ref(), decode(req)?).await?).await,
+        "Upload" => encoded(upload(store.as_ref(), decode(req)?, now).await?).await,
+        other => Err(ApiError::new(ApiErrorKind::Internal, "adhoc", format!("{other} has no handler"))),
+    }
 }
 
 fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
@@ -115,15 +116,6 @@ pub async fn load(store: &dyn AdhocStore, id: &str) -> Result<(AdhocFile, Parsed
     })
     .await?;
     Ok((file, parsed))
-}
-
-/// CPU-bound work off the async threads.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::new(ApiErrorKind::Internal, "adhoc", format!("rendering failed: {e}")))?
 }
 
 fn get_response(file: AdhocFile, rendered: Rendered) -> a::AdHocProfilesGetResponse {

@@ -12,9 +12,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde::Serialize;
 
-use crate::adhoc::connect::{blocking, list, load};
+use crate::adhoc::connect::{list, load};
 use crate::adhoc::render;
 use crate::adhoc::AdhocStore;
+use crate::blocking::blocking;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::response::{answer, go_json, json_response};
 use crate::state::ApiState;

@@ -1,6 +1,7 @@
 //! Serving one method of a Connect service: the request read in its codec
 //! (Connect proto or JSON, gRPC), handed to the backend as binary protobuf,
-//! the answer written back in the same codec; `unimplemented` for what
+//! the answer written back in the same codec (protojson on the blocking
+//! pool); `unimplemented` for what
 //! Kiln does not offer. Shared by the querier and the adhoc service.
 
 use std::future::Future;
@@ -13,6 +14,7 @@ use prost_reflect::MethodDescriptor;
 
 use super::grpc;
 use super::protojson::{json_to_proto, pool, proto_to_json};
+use crate::blocking::blocking;
 use crate::error::{ApiError, ApiErrorKind, ConnectError};
 use crate::request::{content_type, read_body};
 use crate::state::ApiState;
@@ -77,7 +79,11 @@ where
         Err(e) => Err(e),
     };
     state.metrics.observe(&format!("{metric}/{method}"), started.elapsed());
-    match result.and_then(|response| response_bytes(&desc, codec, response)) {
+    let encoded = match result {
+        Ok(response) => response_bytes(desc, codec, response).await,
+        Err(e) => Err(e),
+    };
+    match encoded {
         Ok(bytes) => respond(codec, bytes),
         Err(e) if codec == Codec::Grpc => grpc::error(&e),
         Err(e) => ConnectError(e).into_response(),
@@ -100,10 +106,11 @@ async fn request_bytes(
     }
 }
 
-/// A binary protobuf answer of `desc` in the request's codec.
-fn response_bytes(desc: &MethodDescriptor, codec: Codec, response: Vec<u8>) -> Result<Vec<u8>, ApiError> {
+/// A binary protobuf answer of `desc` in the request's codec: protojson
+/// is written on the blocking pool.
+async fn response_bytes(desc: MethodDescriptor, codec: Codec, response: Vec<u8>) -> Result<Vec<u8>, ApiError> {
     match codec {
-        Codec::Json => proto_to_json(&desc.output(), &response),
+        Codec::Json => blocking(move || proto_to_json(&desc.output(), &response)).await,
         Codec::Proto | Codec::Grpc => Ok(response),
     }
 }

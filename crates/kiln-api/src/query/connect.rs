@@ -1,7 +1,7 @@
 //! `POST /querier.v1.QuerierService/<Method>` over Connect (binary
 //! `application/proto` and `application/json`) and gRPC: each method's
-//! request decoded and handed to the [`QueryService`]; the protocol is
-//! `crate::connect`'s.
+//! request decoded and handed to the [`QueryService`], its answer encoded
+//! on the blocking pool; the protocol is `crate::connect`'s.
 
 use std::future::Future;
 
@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use prost::Message;
 
+use crate::blocking::encoded;
 use crate::connect::serve_method;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::query::{Answer, QueryService};
@@ -58,12 +59,12 @@ fn call<'a, Req, Resp>(
 ) -> impl Future<Output = Result<Vec<u8>, ApiError>> + 'a
 where
     Req: Message + Default,
-    Resp: Message + 'a,
+    Resp: Message + Send + 'static,
 {
     let decoded = Req::decode(bytes).map_err(|e| {
         let name = std::any::type_name::<Req>().rsplit("::").next().unwrap_or("request");
         ApiError::invalid("querier_request", format!("{name} is not valid protobuf: {e}"))
     });
     let pending = decoded.map(f);
-    async move { Ok(pending?.await?.encode_to_vec()) }
+    async move { encoded(pending?.await?).await }
 }

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use kiln_model::flamebearer::{FlamebearerProfile, Timeline};
 use kiln_model::pb::querier::v1::FlameGraphDiff;
 
+use crate::blocking::blocking;
 use crate::error::ApiError;
 use crate::pb::querier::v1 as q;
 use crate::pb::types::v1 as t;
@@ -51,7 +52,7 @@ async fn render_request(state: &ApiState, params: &Params, headers: &HeaderMap) 
         average: get(params, "aggregation") == Some("avg"),
     };
     let fb = flamebearer_of(svc.as_ref(), &tenant, &sel, &view).await?;
-    Ok(json_response(go_json(&fb)))
+    Ok(json_response(blocking(move || Ok(go_json(&fb))).await?))
 }
 
 /// How a render shows its selection: flame graph size and timelines.
@@ -64,7 +65,7 @@ pub struct View {
 }
 
 /// The flame graph and timeline(s) of a selection, queried concurrently,
-/// as Pyroscope's `Render` puts them together.
+/// as Pyroscope's `Render` puts them together (on the blocking pool).
 pub async fn flamebearer_of(
     svc: &dyn QueryService,
     tenant: &str,
@@ -88,6 +89,19 @@ pub async fn flamebearer_of(
         svc.select_merge_stacktraces(tenant, sel.merge_request(Some(view.max_nodes))),
         svc.select_series(tenant, series_req)
     )?;
+    let (sel, by) = (sel.clone(), view.group_by.first().cloned());
+    blocking(move || Ok(flamebearer(flame, series, &sel, by.as_deref(), step))).await
+}
+
+/// The flamebearer of a merged flame graph, with the series as timelines
+/// (one per value of `by` when given).
+fn flamebearer(
+    flame: q::SelectMergeStacktracesResponse,
+    series: q::SelectSeriesResponse,
+    sel: &Selection,
+    by: Option<&str>,
+    step: f64,
+) -> FlamebearerProfile {
     let mut fb = export(&flame.flamegraph.unwrap_or_default(), &sel.profile_type);
     let line = |s: Option<&t::Series>| -> Timeline {
         let points: Vec<(i64, f64)> =
@@ -96,15 +110,15 @@ pub async fn flamebearer_of(
     };
     let only = if series.series.len() == 1 { series.series.first() } else { None };
     fb.timeline = Some(line(only));
-    if let Some(by) = view.group_by.first() {
+    if let Some(by) = by {
         let mut groups = BTreeMap::new();
         for s in &series.series {
-            let key = s.labels.iter().find(|l| &l.name == by).map_or("*", |l| l.value.as_str());
+            let key = s.labels.iter().find(|l| l.name == by).map_or("*", |l| l.value.as_str());
             groups.insert(key.to_owned(), line(Some(s)));
         }
         fb.groups = Some(groups);
     }
-    Ok(fb)
+    fb
 }
 
 /// `format=dot`: Graphviz of the merged profile, at most `max_nodes`
@@ -117,15 +131,18 @@ async fn render_dot(
 ) -> Result<Response, ApiError> {
     let dot_nodes = max_nodes.filter(|&n| n > 0).unwrap_or(DEFAULT_DOT_NODES as i64);
     let profile = svc.select_merge_profile(tenant, sel.profile_request(Some(dot_nodes.max(512)))).await?;
-    let tree = tree_of(profile)?;
-    let pt = &sel.profile_type;
-    let text = dot(&tree, &format!("Type: {}", pt.sample_type), &pt.sample_unit, dot_nodes as usize);
+    let pt = sel.profile_type.clone();
+    let text = blocking(move || {
+        let tree = tree_of(profile)?;
+        Ok(dot(&tree, &format!("Type: {}", pt.sample_type), &pt.sample_unit, dot_nodes as usize))
+    })
+    .await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
 async fn diff_request(state: &ApiState, params: &Params, headers: &HeaderMap) -> Result<Response, ApiError> {
     let (fg, left, _) = diff_of(state, params, headers).await?;
-    Ok(json_response(go_json(&export_diff(&fg, &left.profile_type))))
+    Ok(json_response(blocking(move || Ok(go_json(&export_diff(&fg, &left.profile_type)))).await?))
 }
 
 /// The diff flame graph of the `left...` and `right...` parameters, and

@@ -12,11 +12,12 @@ use kiln_model::flamebearer::{Flamebearer, FlamebearerProfile, Timeline};
 use kiln_model::flamegraph::DEFAULT_MAX_NODES;
 use kiln_model::folded;
 use kiln_model::ingest_name::IngestName;
+use kiln_model::pb::querier::v1::FlameGraphDiff;
 use kiln_model::selector::{Matcher, Query};
 use kiln_render::{rfc3339, ReportMeta};
-use prost::Message;
 use serde::Serialize;
 
+use crate::blocking::{blocking, encoded};
 use crate::error::ApiError;
 use crate::pb::types::v1 as t;
 use crate::query::params::{export_diff, get, max_nodes, query_handler, service, time_ms, tree_of, Params, Selection};
@@ -149,14 +150,16 @@ async fn render_request(state: &ApiState, params: &Params, headers: &HeaderMap) 
         "pprof" | "collapsed" => {
             let profile = svc.select_merge_profile(&tenant, sel.profile_request(None)).await?;
             if format == "pprof" {
-                return Ok(download(&format!("{filename}.pprof"), "application/octet-stream", profile.encode_to_vec()));
+                let bytes = encoded(profile).await?;
+                return Ok(download(&format!("{filename}.pprof"), "application/octet-stream", bytes));
             }
-            let text = folded::encode_tree(&tree_of(profile)?);
+            let text = blocking(move || Ok(folded::encode_tree(&tree_of(profile)?))).await?;
             Ok(download(&format!("{filename}.collapsed.txt"), "application/octet-stream", text.into_bytes()))
         }
         "html" => {
             let fg = svc.select_merge_stacktraces(&tenant, sel.merge_request(Some(nodes))).await?.flamegraph;
-            let html = kiln_render::single_html(&report_meta(&sel, &filename), &fg.unwrap_or_default());
+            let meta = report_meta(&sel, &filename);
+            let html = blocking(move || Ok(kiln_render::single_html(&meta, &fg.unwrap_or_default()))).await?;
             Ok(download(&format!("{filename}.html"), "text/html", html.into_bytes()))
         }
         _ => render_json(svc.as_ref(), &tenant, &sel, params, &filename).await,
@@ -175,19 +178,24 @@ async fn render_json(
     let group_by = get(params, "groupBy").into_iter().map(String::from).collect();
     let fb = flamebearer_of(svc, tenant, sel, &View { max_nodes: nodes, group_by, average: false }).await?;
     let spy = spy_name(svc, tenant, sel).await?;
-    let metadata = Metadata {
-        format: &fb.metadata.format,
-        spy_name: &spy,
-        sample_rate: fb.metadata.sample_rate,
-        units: &fb.metadata.units,
-        name: filename,
-        app_name: &sel.app_name,
-        start_time: sel.start.div_euclid(1000),
-        end_time: sel.end.div_euclid(1000),
-        query: &sel.query,
-        max_nodes: nodes,
-    };
-    Ok(json_response(go_json(&Rendered::new(&fb, metadata, Some(Vec::new())))))
+    let (sel, filename) = (sel.clone(), filename.to_owned());
+    let json = blocking(move || {
+        let metadata = Metadata {
+            format: &fb.metadata.format,
+            spy_name: &spy,
+            sample_rate: fb.metadata.sample_rate,
+            units: &fb.metadata.units,
+            name: &filename,
+            app_name: &sel.app_name,
+            start_time: sel.start.div_euclid(1000),
+            end_time: sel.end.div_euclid(1000),
+            query: &sel.query,
+            max_nodes: nodes,
+        };
+        Ok(go_json(&Rendered::new(&fb, metadata, Some(Vec::new()))))
+    })
+    .await?;
+    Ok(json_response(json))
 }
 
 /// The `pyroscope_spy` of the selection's series (`unknown` without one).
@@ -228,10 +236,16 @@ async fn diff_request(state: &ApiState, params: &Params, headers: &HeaderMap) ->
     let format = format(params)?;
     let (fg, left, right) = diff_of(state, params, headers).await?;
     if format == "html" {
-        let html = kiln_render::diff_html(&report_meta(&left, "diff"), &fg);
+        let meta = report_meta(&left, "diff");
+        let html = blocking(move || Ok(kiln_render::diff_html(&meta, &fg))).await?;
         return Ok(([(header::CONTENT_TYPE, "text/html")], html).into_response());
     }
-    let fb = export_diff(&fg, &left.profile_type);
+    Ok(json_response(blocking(move || Ok(diff_json(&fg, &left, &right))).await?))
+}
+
+/// v0's JSON of a diff flame graph.
+fn diff_json(fg: &FlameGraphDiff, left: &Selection, right: &Selection) -> String {
+    let fb = export_diff(fg, &left.profile_type);
     // v0's naming, kept as it is: equal app names give `diff_<a>_<b>`.
     let app_name = if left.app_name == right.app_name {
         format!("diff_{}_{}", left.app_name, right.app_name)
@@ -250,7 +264,7 @@ async fn diff_request(state: &ApiState, params: &Params, headers: &HeaderMap) ->
         query: "",
         max_nodes: 0,
     };
-    Ok(json_response(go_json(&Rendered::new(&fb, metadata, None))))
+    go_json(&Rendered::new(&fb, metadata, None))
 }
 
 /// The query's series matcher (every series without one) and range. v0

@@ -7,9 +7,9 @@ use kiln_api::ApiError;
 use kiln_query::{HeatmapQueryType, HeatmapRequest, HeatmapSeries, TimeRangeMs};
 use kiln_store::Store;
 
+use super::fields::{exemplar, exemplar_kind};
+use super::{invalid, pairs};
 use crate::error::api_error;
-use crate::query::{invalid, pairs};
-use crate::query_fields::{exemplar, exemplar_kind};
 
 type Result<T> = std::result::Result<T, ApiError>;
 

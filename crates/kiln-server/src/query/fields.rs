@@ -7,8 +7,8 @@ use kiln_api::pb::types::v1 as t;
 use kiln_api::ApiError;
 use kiln_query::{Exemplar, ExemplarKind, ExemplarSeries, SampleFilter};
 
+use super::{invalid, pairs};
 use crate::error::api_error;
-use crate::query::{invalid, pairs};
 
 type Result<T> = std::result::Result<T, ApiError>;
 

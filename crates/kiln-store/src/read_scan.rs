@@ -1,0 +1,100 @@
+//! Scans: the partitions a read visits row by row (totals, exemplars,
+//! heatmaps, spans, profiles by id) are loaded a few at a time on the
+//! async runtime and handed, in order, to one worker on the blocking pool
+//! that holds one of the store's merge-worker permits, so loops over rows
+//! and samples never run on the runtime's threads and never use more
+//! cores than the merges do.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::objects::ObjectInfo;
+use crate::partition::Partition;
+use crate::read::{Selected, LOADS_AT_ONCE};
+use crate::read_partition::Part;
+use crate::store::Store;
+
+/// Something a scan visits: one partition of one object.
+pub(crate) trait Located {
+    fn location(&self) -> (&ObjectInfo, usize);
+}
+
+impl Located for Selected {
+    fn location(&self) -> (&ObjectInfo, usize) {
+        (&self.object, self.partition)
+    }
+}
+
+impl Located for (ObjectInfo, usize) {
+    fn location(&self) -> (&ObjectInfo, usize) {
+        (&self.0, self.1)
+    }
+}
+
+/// A blocking-pool task that panicked, as a storage error.
+pub(crate) fn join_error(e: tokio::task::JoinError) -> Error {
+    Error::new(ErrorKind::Storage, format!("merge worker failed: {e}"))
+}
+
+impl Store {
+    /// Loads `part` of each item's partition and, on a blocking-pool
+    /// worker holding a merge permit, calls `visit` with `state`, the item
+    /// and the partition, in the items' order, then `finish` with the
+    /// state. Partitions that are gone or damaged are skipped.
+    pub(crate) async fn scan<T, S, R>(
+        &self,
+        items: Vec<T>,
+        part: Part,
+        state: S,
+        mut visit: impl FnMut(&mut S, &T, &Partition) + Send + 'static,
+        finish: impl FnOnce(S) -> R + Send + 'static,
+    ) -> Result<R>
+    where
+        T: Located + Send + 'static,
+        S: Send + 'static,
+        R: Send + 'static,
+    {
+        let permit = self.inner.merge_workers.clone().acquire_owned().await.expect("the merge pool is never closed");
+        let (tx, mut rx) = mpsc::channel::<(T, Arc<Partition>)>(LOADS_AT_ONCE);
+        let worker = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut state = state;
+            while let Some((item, p)) = rx.blocking_recv() {
+                visit(&mut state, &item, &p);
+            }
+            finish(state)
+        });
+        let mut loaded = futures::stream::iter(items)
+            .map(|item| async move {
+                let (object, partition) = item.location();
+                let p = self.load(object, partition, part).await?;
+                Ok::<_, Error>(p.map(|p| (item, p)))
+            })
+            .buffered(LOADS_AT_ONCE);
+        while let Some(next) = loaded.next().await {
+            let Some(pair) = next? else { continue };
+            if tx.send(pair).await.is_err() {
+                break; // the worker panicked: its join below reports it
+            }
+        }
+        drop(tx);
+        worker.await.map_err(join_error)
+    }
+
+    /// The selected partitions of the query that hold rows (not only
+    /// rollups).
+    pub(crate) fn select_with_rows(
+        &self,
+        tenant: &str,
+        filter: &dyn crate::labels::SeriesFilter,
+        range: crate::read::TimeRange,
+        group_by: &[String],
+    ) -> Vec<Selected> {
+        let mut selected = self.select(tenant, filter, range, group_by);
+        selected.retain(|sel| sel.object.meta.partitions.get(sel.partition).is_some_and(|pm| pm.profiles > 0));
+        selected
+    }
+}
