@@ -9,10 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kiln_model::ingest::series::prepare;
 
+use crate::blocking::blocking;
 use crate::error::ApiError;
-use crate::ingest::legacy_formats::{decode_upload, BodyFormat, Upload};
+use crate::ingest::legacy_formats::{decode_plain, decode_upload, needs_form, BodyFormat, Upload};
 use crate::ingest::legacy_request::LegacyRequest;
 use crate::ingest::series::{ingested, store};
+use crate::ingest::Ingested;
 use crate::request::{content_type, read_body, tenant};
 use crate::state::ApiState;
 
@@ -46,12 +48,25 @@ async fn ingest_request(
     let format = BodyFormat::select(req.format.as_deref(), &content_type(headers));
     let bytes = read_body(headers, body, state.body_limit).await?;
     let body_len = bytes.len() as u64;
-    let uploads: Vec<Upload> = decode_upload(state, &req, format, &raw_ct, bytes).await?;
+    let state2 = state.clone();
+    // Decoding and preparing are CPU work: off the runtime's threads. A
+    // multipart form is read as a stream first.
+    let profiles = if needs_form(format, &raw_ct) {
+        let uploads = decode_upload(state, &req, format, &raw_ct, bytes).await?;
+        blocking(move || prepared(&state2, uploads)).await?
+    } else {
+        blocking(move || prepared(&state2, decode_plain(&state2, &req, format, &bytes)?)).await?
+    };
+    store(state, &tenant, format.name(), profiles, body_len).await
+}
+
+/// The profiles to store for decoded uploads.
+fn prepared(state: &ApiState, uploads: Vec<Upload>) -> Result<Vec<Ingested>, ApiError> {
     let now = state.now();
     let mut profiles = Vec::new();
     for u in uploads {
         let push = prepare(&u.labels, u.profile, u.size, now, &state.limits)?;
         profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
     }
-    store(state, &tenant, format.name(), profiles, body_len).await
+    Ok(profiles)
 }

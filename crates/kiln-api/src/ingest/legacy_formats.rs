@@ -68,13 +68,32 @@ pub async fn decode_upload(
     content_type: &str,
     body: Bytes,
 ) -> Result<Vec<Upload>, ApiError> {
-    let multipart = content_type.to_ascii_lowercase().contains("multipart/form-data");
     match format {
-        BodyFormat::Pprof if !multipart => pprof_upload(state, req, &body, None),
-        BodyFormat::Pprof | BodyFormat::PprofForm => pprof_form(state, req, content_type, body).await,
-        BodyFormat::Jfr if multipart => jfr_form(state, req, content_type, body).await,
-        BodyFormat::Jfr => jfr_upload(state, req, &body, None),
-        text => text_upload(req, text, &body),
+        BodyFormat::Pprof | BodyFormat::PprofForm if needs_form(format, content_type) => {
+            pprof_form(state, req, content_type, body).await
+        }
+        BodyFormat::Jfr if needs_form(format, content_type) => jfr_form(state, req, content_type, body).await,
+        _ => decode_plain(state, req, format, &body),
+    }
+}
+
+/// Whether the body is a multipart form to read as a stream.
+pub fn needs_form(format: BodyFormat, content_type: &str) -> bool {
+    let multipart = content_type.to_ascii_lowercase().contains("multipart/form-data");
+    matches!(format, BodyFormat::PprofForm) || (multipart && matches!(format, BodyFormat::Pprof | BodyFormat::Jfr))
+}
+
+/// Decodes a body that is not a multipart form (see [`needs_form`]).
+pub fn decode_plain(
+    state: &ApiState,
+    req: &LegacyRequest,
+    format: BodyFormat,
+    body: &[u8],
+) -> Result<Vec<Upload>, ApiError> {
+    match format {
+        BodyFormat::Pprof | BodyFormat::PprofForm => pprof_upload(state, req, body, None),
+        BodyFormat::Jfr => jfr_upload(state, req, body, None),
+        text => text_upload(req, text, body),
     }
 }
 

@@ -13,6 +13,7 @@ use kiln_model::pprof;
 use prost::Message;
 use serde::Deserialize;
 
+use crate::blocking::blocking;
 use crate::connect::grpc;
 use crate::error::{ApiError, ApiErrorKind, ConnectError};
 use crate::ingest::series::{ingested, store};
@@ -51,20 +52,26 @@ async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Resu
     let ct = content_type(headers);
     // gRPC compresses per message (grpc-encoding), not the whole body.
     let bytes = read_body(headers, body, state.body_limit).await?;
-    let request = match ct.as_str() {
-        c if grpc::is_grpc(c) => decode_proto(&grpc::unframe(headers, &bytes, state.body_limit)?)?,
-        "application/proto" | "application/protobuf" | "application/x-protobuf" => decode_proto(&bytes)?,
-        "application/json" => from_json(&bytes)?,
-        other => {
-            return Err(ApiError::new(
-                ApiErrorKind::UnsupportedMediaType,
-                "content_type",
-                format!("unsupported content type {other:?}: use application/proto, application/json or gRPC"),
-            ))
-        }
-    };
-    let profiles = prepare_request(state, request)?;
-    store(state, &tenant, "push", profiles, bytes.len() as u64).await
+    let body_len = bytes.len() as u64;
+    let (state2, headers) = (state.clone(), headers.clone());
+    // Decoding and preparing are CPU work: off the runtime's threads.
+    let profiles = blocking(move || {
+        let request = match ct.as_str() {
+            c if grpc::is_grpc(c) => decode_proto(&grpc::unframe(&headers, &bytes, state2.body_limit)?)?,
+            "application/proto" | "application/protobuf" | "application/x-protobuf" => decode_proto(&bytes)?,
+            "application/json" => from_json(&bytes)?,
+            other => {
+                return Err(ApiError::new(
+                    ApiErrorKind::UnsupportedMediaType,
+                    "content_type",
+                    format!("unsupported content type {other:?}: use application/proto, application/json or gRPC"),
+                ))
+            }
+        };
+        prepare_request(&state2, request)
+    })
+    .await?;
+    store(state, &tenant, "push", profiles, body_len).await
 }
 
 fn decode_proto(bytes: &[u8]) -> Result<pb::push::PushRequest, ApiError> {
