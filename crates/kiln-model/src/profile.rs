@@ -116,6 +116,16 @@ impl Default for Profile {
 }
 
 impl Profile {
+    /// The id of `s` in the string table, appended when absent (a linear
+    /// search: for the few strings a caller adds to a finished profile).
+    pub fn intern_str(&mut self, s: &str) -> StrId {
+        if let Some(i) = self.strings.iter().position(|x| x == s) {
+            return i as StrId;
+        }
+        self.strings.push(s.to_owned());
+        (self.strings.len() - 1) as StrId
+    }
+
     /// The string behind an id.
     pub fn str(&self, id: StrId) -> &str {
         &self.strings[id as usize]

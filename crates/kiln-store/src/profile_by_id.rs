@@ -38,14 +38,6 @@ impl Store {
     }
 }
 
-fn intern(p: &mut Profile, s: &str) -> u32 {
-    if let Some(i) = p.strings.iter().position(|x| x == s) {
-        return i as u32;
-    }
-    p.strings.push(s.to_owned());
-    p.strings.len() as u32 - 1
-}
-
 /// A row as a profile over its partition's symbol tables. The sample and
 /// period types come from the series' `__type__`, `__unit__`,
 /// `__period_type__` and `__period_unit__` labels when present.
@@ -53,7 +45,7 @@ fn row_profile(p: &Partition, row: &Row, labels: &Labels) -> Profile {
     let mut prof = p.db.symbols.tables.clone();
     let mut vt = |ty: &str, unit: &str, dty: &str, dunit: &str| {
         let (t, u) = (get(labels, ty).unwrap_or(dty), get(labels, unit).unwrap_or(dunit));
-        ValueType { ty: intern(&mut prof, t), unit: intern(&mut prof, u) }
+        ValueType { ty: prof.intern_str(t), unit: prof.intern_str(u) }
     };
     let sample_type = vt("__type__", "__unit__", "samples", "count");
     let period_type = vt("__period_type__", "__period_unit__", "", "");
