@@ -28,30 +28,24 @@ pub async fn select_merge_profile(
     let max_nodes = resolve_max_nodes(req.max_nodes)? as usize;
     let filter = profile_type_filter(&req.profile_type_id, &req.label_selector)?;
     let merged = if profile_ids.is_empty() {
-        Merged::Stacks(Box::new(store.merge_stacks(tenant, &filter, req.range.to_store()).await?))
+        store.merge_stacks(tenant, &filter, req.range.to_store()).await?
     } else {
-        Merged::ById(Box::new(merge_by_id(store, tenant, &filter, req, profile_ids).await?))
+        let by_id = merge_by_id(store, tenant, &filter, req, profile_ids).await?;
+        blocking(move || stacks_of(&by_id)).await?
     };
     let req = req.clone();
     blocking(move || {
-        let mut p = match merged {
-            Merged::Stacks(m) => m.db.to_profile(m.values.values()),
-            Merged::ById(p) => *p,
-        };
+        let MergedStacks { mut db, values } = merged;
+        let mut values = values.values().to_vec();
         if let Some(site) = req.stack_trace_selector.as_deref().filter(|s| !s.is_empty()) {
-            keep_call_site(&mut p, site);
+            keep_call_site(&db, &mut values, site);
         }
-        let mut p = cut(p, max_nodes);
+        let values = db.truncate_values(&values, max_nodes);
+        let mut p = db.to_profile(&values);
         stamp(&mut p, &req.profile_type_id, req.range)?;
         Ok(pprof::to_message(&p))
     })
     .await?
-}
-
-/// A merge by selector (one stack table) or by profile ids (a profile).
-enum Merged {
-    Stacks(Box<MergedStacks>),
-    ById(Box<kiln_model::Profile>),
 }
 
 /// The named profiles of the request's series and range, merged.
@@ -75,56 +69,43 @@ async fn merge_by_id(
     kiln_model::merge::merge(&found).map_err(|e| QueryError::invalid(e.message))
 }
 
-/// Drops the samples whose frames, root first, do not start with `site`.
-fn keep_call_site(p: &mut kiln_model::Profile, site: &[String]) {
-    let tables = std::mem::take(&mut p.samples);
-    p.samples = tables
-        .into_iter()
-        .filter(|s| {
-            let mut names = Vec::with_capacity(site.len());
-            for &loc in s.locations.iter().rev() {
-                p.for_each_location_frame(loc, |f| names.push(f.to_owned()));
-                if names.len() >= site.len() {
-                    break;
-                }
-            }
-            names.len() >= site.len() && names.iter().zip(site).all(|(n, s)| n == s)
-        })
-        .collect();
+/// A profile's first sample type as one stack table.
+fn stacks_of(p: &kiln_model::Profile) -> MergedStacks {
+    let mut merged = MergedStacks::default();
+    let samples = merged.db.add_profile(p, 0);
+    merged.values.add(&samples);
+    merged
 }
 
-/// The profile's stacks cut to `max_nodes` (see
-/// [`SymbolDb::truncate_values`]), its first sample type only.
-fn cut(p: kiln_model::Profile, max_nodes: usize) -> kiln_model::Profile {
-    let mut db = SymbolDb::default();
-    let samples = db.add_profile(&p, 0);
-    let mut values = vec![0i64; db.stacks.len()];
-    for (&id, &v) in samples.stack_ids.iter().zip(&samples.values) {
-        values[id as usize] = values[id as usize].saturating_add(v);
+/// Zeroes the values of the stacks whose frames, root first, do not start
+/// with `site`.
+fn keep_call_site(db: &SymbolDb, values: &mut [i64], site: &[String]) {
+    let tables = &db.symbols.tables;
+    for (id, v) in values.iter_mut().enumerate().filter(|(_, v)| **v != 0) {
+        let mut names = Vec::with_capacity(site.len());
+        for loc in db.leaf_first(id as u32).into_iter().rev() {
+            tables.for_each_location_frame(loc, |f| names.push(f.to_owned()));
+            if names.len() >= site.len() {
+                break;
+            }
+        }
+        if names.len() < site.len() || names.iter().zip(site).any(|(n, s)| n != s) {
+            *v = 0;
+        }
     }
-    let values = db.truncate_values(&values, max_nodes);
-    db.to_profile(&values)
 }
 
 /// Sample and period types from the profile type id; time and duration
 /// from the range.
 fn stamp(p: &mut kiln_model::Profile, profile_type_id: &str, range: TimeRangeMs) -> Result<()> {
     let pt = ProfileType::parse(profile_type_id).map_err(|e| QueryError::invalid(e.to_string()))?;
-    let mut vt = |ty: &str, unit: &str| ValueType { ty: intern(p, ty), unit: intern(p, unit) };
+    let mut vt = |ty: &str, unit: &str| ValueType { ty: p.intern_str(ty), unit: p.intern_str(unit) };
     let (sample, period) = (vt(&pt.sample_type, &pt.sample_unit), vt(&pt.period_type, &pt.period_unit));
     p.sample_types = vec![sample];
     p.period_type = period;
     let window = range.to_store();
     (p.time_nanos, p.duration_nanos) = (window.start, window.end - window.start);
     Ok(())
-}
-
-fn intern(p: &mut kiln_model::Profile, s: &str) -> u32 {
-    if let Some(i) = p.strings.iter().position(|x| x == s) {
-        return i as u32;
-    }
-    p.strings.push(s.to_owned());
-    p.strings.len() as u32 - 1
 }
 
 /// A pprof profile with one sample per stack of `tree` (one location per

@@ -69,6 +69,23 @@ fn upload(addr: SocketAddr) {
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
 }
 
+/// `SelectMergeProfile` of the stacks under a call site, root first.
+fn merged_under(addr: SocketAddr, site: &[&str]) -> Vec<u8> {
+    let ms = kiln_model::pprof::decode(GO_CPU).unwrap().time_nanos / 1_000_000;
+    let call_site = site.iter().map(|&name| kiln_api::pb::types::v1::Location { name: name.into() }).collect();
+    let merge = q::SelectMergeProfileRequest {
+        profile_type_id: CPU.into(),
+        label_selector: "{service_name=\"goapp\"}".into(),
+        start: ms - 60_000,
+        end: ms + 60_000,
+        stack_trace_selector: Some(kiln_api::pb::types::v1::StackTraceSelector { call_site, go_pgo: None }),
+        ..Default::default()
+    };
+    let profile: kiln_model::pb::google::v1::Profile =
+        common::connect(addr, TENANT, "SelectMergeProfile", &merge).unwrap();
+    profile.encode_to_vec()
+}
+
 fn merged_pprofs(addr: SocketAddr) -> [Vec<u8>; 2] {
     let ms = kiln_model::pprof::decode(GO_CPU).unwrap().time_nanos / 1_000_000;
     let (start, end) = (ms - 60_000, ms + 60_000);
@@ -103,10 +120,12 @@ async fn merged_pprof_keeps_addresses_functions_files_lines_and_mappings_as_inge
     let answers = tokio::task::spawn_blocking(move || {
         upload(addr);
         upload(addr);
-        merged_pprofs(addr)
+        let site = ["runtime.main", "main.main", "main.write", "main.main.func1", "main.burn"];
+        (merged_pprofs(addr), merged_under(addr, &site))
     })
     .await
     .unwrap();
+    let (answers, under_burn) = answers;
     running.shutdown().await.unwrap();
 
     let sent = go_raw(&kiln_model::gzip::gunzip("fixture", GO_CPU, 1 << 30).unwrap(), "cpu/nanoseconds");
@@ -117,4 +136,9 @@ async fn merged_pprof_keeps_addresses_functions_files_lines_and_mappings_as_inge
         assert_eq!(got.stacks, twice, "per stack of locations, the totals of both uploads");
         assert_eq!(got.mappings, sent.mappings, "the binary's mapping");
     }
+    // The one stack through main.warm is not under main.burn.
+    let under: BTreeMap<Vec<String>, i64> =
+        twice.into_iter().filter(|(stack, _)| !stack.iter().any(|l| l.contains("main.warm"))).collect();
+    assert_eq!(under.len(), 3);
+    assert_eq!(go_raw(&under_burn, "cpu/nanoseconds").stacks, under, "only the stacks under the call site");
 }
