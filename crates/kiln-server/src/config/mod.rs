@@ -5,8 +5,10 @@
 //! or the flags are errors, so a typo is never silently ignored; an unknown
 //! `KILN_*` variable is only warned about, since platforms set their own
 //! (Kubernetes adds `KILN_PORT`, `KILN_SERVICE_HOST` for a service named
-//! `kiln`).
+//! `kiln`). The connection keys (`connections.rs`) are top-level keys
+//! too, deserialized into their own struct.
 
+mod connections;
 mod durations;
 mod sources;
 
@@ -17,6 +19,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::ServerError;
+pub use connections::{enabled, Connections};
 
 /// Everything `kiln server` can be told. Field names are the TOML keys;
 /// the environment variable of `foo_bar` is `KILN_FOO_BAR`. Durations take
@@ -47,6 +50,9 @@ pub struct Config {
     /// Refuse profiles stamped further in the future (`10m`); `0` accepts any.
     #[serde(deserialize_with = "durations::required")]
     pub reject_newer_than: Duration,
+    /// Connection limits, timeouts and TLS: keys of their own struct.
+    #[serde(skip)]
+    pub connections: Connections,
 }
 
 impl Default for Config {
@@ -65,6 +71,7 @@ impl Default for Config {
             max_label_value_length: limits.max_label_value_length,
             reject_older_than: Duration::from_secs(3600),
             reject_newer_than: Duration::from_secs(600),
+            connections: Connections::default(),
         }
     }
 }
@@ -85,20 +92,29 @@ impl Config {
         if let Some(text) = file {
             layers.file(text).map_err(|e| ServerError::Config(format!("config file: {e}")))?;
         }
-        layers.env(env, Config::keys());
+        layers.env(env, &Config::all_keys());
         layers.flags(flags);
-        layers.deserialize().map_err(|e| ServerError::Config(e.to_string()))
+        let invalid = |e: serde::de::value::Error| ServerError::Config(e.to_string());
+        let connections: Connections = layers.split_off(Connections::keys()).deserialize().map_err(invalid)?;
+        connections.tls_files().map_err(ServerError::Config)?;
+        let config: Config = layers.deserialize().map_err(invalid)?;
+        Ok(Config { connections, ..config })
     }
 
-    /// The keys a file, the environment or a flag can set: the fields of [`Config`].
+    /// The fields of [`Config`] itself; [`Connections::keys`] are the others.
     pub fn keys() -> &'static [&'static str] {
         sources::field_names::<Config>()
+    }
+
+    /// Every key a file, the environment or a flag can set.
+    fn all_keys() -> Vec<&'static str> {
+        [Config::keys(), Connections::keys()].concat()
     }
 
     /// One warning per `KILN_*` variable that sets no key, naming the
     /// closest known variable when one is near.
     pub fn unknown_env(env: &BTreeMap<String, String>) -> Vec<String> {
-        sources::unknown_env(env, Config::keys())
+        sources::unknown_env(env, &Config::all_keys())
     }
 
     /// The data directory: as configured, else `$XDG_DATA_HOME/kiln`, else

@@ -46,6 +46,14 @@ impl Layers {
         self.0.insert(key.clone(), Source { key, value: Value::Text(text.to_owned()) });
     }
 
+    /// Moves the values of `keys` into layers of their own, for a struct
+    /// deserialized apart from the rest.
+    pub fn split_off(&mut self, keys: &[&str]) -> Layers {
+        let (taken, kept) = std::mem::take(&mut self.0).into_iter().partition(|(k, _)| keys.contains(&k.as_str()));
+        self.0 = kept;
+        Layers(taken)
+    }
+
     pub fn deserialize<'de, T: Deserialize<'de>>(self) -> Result<T, Error> {
         T::deserialize(MapDeserializer::new(self.0.into_iter()))
     }
