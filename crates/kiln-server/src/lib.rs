@@ -6,12 +6,14 @@
 mod adhoc;
 mod config;
 mod error;
+mod fd_limit;
 mod query;
+mod serve;
 mod server;
 mod sink;
 mod staging;
 
-pub use config::Config;
+pub use config::{Config, Connections};
 pub use error::ServerError;
 pub use query::StoreQuery;
 pub use server::{start, Running};

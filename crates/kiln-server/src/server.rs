@@ -1,5 +1,6 @@
-//! Wiring: the store on the data directory, the API over it, the listener,
-//! and a graceful shutdown that flushes before exiting.
+//! Wiring: the store on the data directory, the API over it, the serving
+//! loop on the listener (`serve/`), and a graceful shutdown that flushes
+//! before exiting.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,7 +15,9 @@ use tokio::sync::oneshot;
 use crate::adhoc::AdhocDir;
 use crate::config::Config;
 use crate::error::ServerError;
+use crate::fd_limit::{connection_capacity, raise_open_file_limit};
 use crate::query::StoreQuery;
+use crate::serve::{serve, tls_acceptor, Serving};
 use crate::sink::StoreSink;
 
 /// A started server: where it listens and how to stop it.
@@ -77,8 +80,8 @@ pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool
     // Where `kiln adhoc` saves its runs when both use the default data directory.
     let adhoc = AdhocDir::open(data_dir.join("adhoc"))?;
     let app = router(api_state(&config, store.clone(), adhoc));
-    let listener = TcpListener::bind(&config.listen).await?;
-    let addr = listener.local_addr()?;
+    let serving = serving(&config).await?;
+    let addr = serving.listener.local_addr()?;
     tracing::info!("kiln server listening on {addr}, data in {}", data_dir.display());
     let (stop, stopped) = oneshot::channel::<()>();
     let done = tokio::spawn(async move {
@@ -89,11 +92,24 @@ pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool
                 let _ = stopped.await;
             }
         };
-        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        serve(serving, app, shutdown).await;
         store.close().await;
-        served.map_err(ServerError::Io)
+        Ok(())
     });
     Ok(Running { addr, data_dir, stop: Some(stop), done })
+}
+
+/// The listener, TLS when configured, and how many connections fit the
+/// open-file limit once it is raised.
+async fn serving(config: &Config) -> Result<Serving, ServerError> {
+    let connections = config.connections.clone();
+    let tls = connections.tls_files().map_err(ServerError::Config)?;
+    let tls = tls.map(|(cert, key)| tls_acceptor(cert, key)).transpose()?;
+    let open_files = raise_open_file_limit();
+    let capacity = connection_capacity(connections.max_connections, open_files);
+    tracing::info!("serving up to {capacity} connections at once{}", if tls.is_some() { ", over TLS" } else { "" });
+    let listener = TcpListener::bind(&config.listen).await?;
+    Ok(Serving { listener, tls, config: connections, capacity })
 }
 
 async fn signal() {
