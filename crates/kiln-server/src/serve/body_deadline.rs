@@ -23,9 +23,11 @@ pub struct BodyDeadline<B> {
     timeout: Duration,
 }
 
-impl<B> BodyDeadline<B> {
-    /// `inner` with `timeout` to arrive from now; no deadline when `None`.
+impl<B: Body> BodyDeadline<B> {
+    /// `inner` with `timeout` to arrive from now; no deadline when `None`
+    /// or when there is no body (no timer for every `GET`).
     pub fn new(inner: B, timeout: Option<Duration>) -> BodyDeadline<B> {
+        let timeout = timeout.filter(|_| !inner.is_end_stream());
         let deadline = timeout.map(|t| Box::pin(tokio::time::sleep(t)));
         BodyDeadline { inner, deadline, timeout: timeout.unwrap_or_default() }
     }
