@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
@@ -39,23 +40,33 @@ async fn start_with_tls(dir: &Path) -> Running {
     kiln_server::start(config, &BTreeMap::new(), false).await.unwrap()
 }
 
-/// Shakes hands trusting `roots`, asks for `/ready` over HTTP/1.1, and
-/// returns the certificate the server showed and the status line.
-async fn ready_over_tls(addr: SocketAddr, roots: &[&CertificateDer<'static>]) -> (CertificateDer<'static>, String) {
+/// A TLS connection to `addr` trusting `roots`, offering `alpn`.
+async fn tls_connect(
+    addr: SocketAddr,
+    roots: &[&CertificateDer<'static>],
+    alpn: &[u8],
+) -> TlsStream<tokio::net::TcpStream> {
     let mut store = RootCertStore::empty();
     for root in roots {
         store.add((*root).clone()).unwrap();
     }
     #[allow(deprecated)] // ring, as the server uses it
     let provider = Arc::new(ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
+    let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_root_certificates(store)
         .with_no_client_auth();
+    config.alpn_protocols = vec![alpn.to_vec()];
     let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let name = ServerName::try_from("localhost").unwrap();
-    let mut tls = TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap();
+    TlsConnector::from(Arc::new(config)).connect(name, tcp).await.unwrap()
+}
+
+/// Asks for `/ready` over HTTP/1.1 and TLS; the certificate the server
+/// showed and the status line.
+async fn ready_over_tls(addr: SocketAddr, roots: &[&CertificateDer<'static>]) -> (CertificateDer<'static>, String) {
+    let mut tls = tls_connect(addr, roots, b"http/1.1").await;
     let shown = tls.get_ref().1.peer_certificates().unwrap()[0].clone();
     tls.write_all(b"GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
     let mut response = String::new();
@@ -89,5 +100,23 @@ async fn a_replaced_certificate_without_its_key_leaves_the_last_good_pair_served
     write_pair(dir.path(), &second_cert, &first_key);
     let (shown, status) = ready_over_tls(running.addr, &[&first, &second]).await;
     assert_eq!((shown, status.as_str()), (first, "HTTP/1.1 200 OK"));
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_over_tls_is_chosen_by_alpn_as_grpc_clients_connect() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, cert_pem, key_pem) = certificate();
+    write_pair(dir.path(), &cert_pem, &key_pem);
+    let running = start_with_tls(dir.path()).await;
+    let tls = tls_connect(running.addr, &[&cert], b"h2").await;
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let io = hyper_util::rt::TokioIo::new(tls);
+    let (mut client, conn) =
+        hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io).await.unwrap();
+    tokio::spawn(conn);
+    let req = hyper::Request::get("https://localhost/ready").body(http_body_util::Empty::<bytes::Bytes>::new());
+    let response = client.send_request(req.unwrap()).await.unwrap();
+    assert_eq!(response.status(), 200);
     running.shutdown().await.unwrap();
 }
