@@ -1,7 +1,9 @@
 //! `kiln-server`: what `kiln server` runs. Configuration (defaults < TOML
 //! < `KILN_*` environment < flags), the storage engine on the data
 //! directory, the API over it (and over the adhoc profiles in
-//! `<data_dir>/adhoc`), graceful shutdown. No business logic.
+//! `<data_dir>/adhoc`), the serving loop with its connection limits,
+//! timeouts and TLS (`serve/`), graceful shutdown with a deadline. No
+//! business logic.
 
 mod adhoc;
 mod config;
