@@ -11,6 +11,7 @@ use kiln_model::ingest::series::prepare;
 
 use crate::blocking::blocking;
 use crate::error::ApiError;
+use crate::ingest::admission::{admit, inflated_bound};
 use crate::ingest::legacy_formats::{decode_plain, decode_upload, needs_form, BodyFormat, Upload};
 use crate::ingest::legacy_request::LegacyRequest;
 use crate::ingest::series::{ingested, store};
@@ -48,10 +49,13 @@ async fn ingest_request(
     let format = BodyFormat::select(req.format.as_deref(), &content_type(headers));
     let bytes = read_body(headers, body, state.body_limit).await?;
     let body_len = bytes.len() as u64;
+    let form = needs_form(format, &raw_ct);
+    let inflated = if form { state.decode_limit() } else { inflated_bound(state, &bytes) };
+    let _decoding = admit(state, &tenant, bytes.len(), inflated).await?;
     let state2 = state.clone();
     // Decoding and preparing are CPU work: off the runtime's threads. A
     // multipart form is read as a stream first.
-    let profiles = if needs_form(format, &raw_ct) {
+    let profiles = if form {
         let uploads = decode_upload(state, &req, format, &raw_ct, bytes).await?;
         blocking(move || prepared(&state2, uploads)).await?
     } else {
