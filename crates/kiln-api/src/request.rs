@@ -17,10 +17,28 @@ pub const DEFAULT_TENANT: &str = "anonymous";
 pub fn tenant(headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(v) = headers.get(TENANT_HEADER) else { return Ok(DEFAULT_TENANT.to_owned()) };
     let t = v.to_str().map_err(|_| ApiError::invalid("invalid_tenant", "X-Scope-OrgID is not valid text"))?.trim();
-    if t.is_empty() || t.len() > 150 {
-        return Err(ApiError::invalid("invalid_tenant", "X-Scope-OrgID must be 1 to 150 characters"));
-    }
+    valid_tenant(t).map_err(|why| ApiError::invalid("invalid_tenant", format!("X-Scope-OrgID {why}")))?;
     Ok(t.to_owned())
+}
+
+/// Longest tenant id, as Pyroscope (Cortex's `tenant.ValidTenantID`).
+pub const MAX_TENANT_LENGTH: usize = 150;
+
+/// Pyroscope's tenant ids: 1 to 150 bytes of ASCII letters, digits and
+/// `!-_.*'()`, and neither `.` nor `..`. The error says why not.
+pub fn valid_tenant(t: &str) -> Result<(), String> {
+    if let Some((i, c)) = t.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || "!-_.*'()".contains(c))) {
+        return Err(format!(
+            "contains {c:?} at byte {i}: a tenant id is ASCII letters, digits and the characters !-_.*'()"
+        ));
+    }
+    if t.is_empty() || t.len() > MAX_TENANT_LENGTH {
+        return Err(format!("is {} bytes long: a tenant id is 1 to {MAX_TENANT_LENGTH} bytes", t.len()));
+    }
+    if t == "." || t == ".." {
+        return Err(format!("is {t:?}, which is not a valid tenant id"));
+    }
+    Ok(())
 }
 
 /// Reads the whole body, refusing more than `limit` bytes, and undoes a

@@ -7,6 +7,7 @@ mod adhoc;
 mod config;
 mod error;
 mod query;
+mod redact;
 mod server;
 mod sink;
 mod staging;
