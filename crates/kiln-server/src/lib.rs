@@ -14,5 +14,5 @@ mod staging;
 
 pub use config::Config;
 pub use error::ServerError;
-pub use query::StoreQuery;
+pub use query::{QueryLimits, StoreQuery};
 pub use server::{start, Running};

@@ -8,6 +8,7 @@
 //! `kiln`).
 
 mod durations;
+mod limits;
 mod sources;
 
 use std::collections::BTreeMap;
@@ -47,6 +48,22 @@ pub struct Config {
     /// Refuse profiles stamped further in the future (`10m`); `0` accepts any.
     #[serde(deserialize_with = "durations::required")]
     pub reject_newer_than: Duration,
+    /// Memory all requests' decoding may hold at once, in bytes (`limits.rs`).
+    pub decode_budget_bytes: usize,
+    /// How long a request waits for its share of the decode budget before
+    /// it is answered 429.
+    #[serde(deserialize_with = "durations::required")]
+    pub decode_wait: Duration,
+    /// Body bytes a second each tenant may ingest; `0` is unlimited.
+    pub ingestion_rate_bytes: u64,
+    /// Body bytes a tenant may send at once above its rate.
+    pub ingestion_burst_bytes: u64,
+    /// Longest time range one query may read; `0` is unlimited.
+    #[serde(deserialize_with = "durations::required")]
+    pub max_query_range: Duration,
+    /// Largest `max_nodes` a query may ask for; `0` leaves kiln-query's own
+    /// cap.
+    pub max_query_nodes: i64,
 }
 
 impl Default for Config {
@@ -65,6 +82,12 @@ impl Default for Config {
             max_label_value_length: limits.max_label_value_length,
             reject_older_than: Duration::from_secs(3600),
             reject_newer_than: Duration::from_secs(600),
+            decode_budget_bytes: limits::DECODE_BUDGET_BYTES,
+            decode_wait: limits::DECODE_WAIT,
+            ingestion_rate_bytes: 0,
+            ingestion_burst_bytes: 0,
+            max_query_range: Duration::ZERO,
+            max_query_nodes: 0,
         }
     }
 }
