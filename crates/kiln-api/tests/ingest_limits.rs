@@ -142,3 +142,14 @@ async fn multipart_fields_share_one_inflation_budget() {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     assert!(b.contains("multipart fields") && b.contains("max_profile_size_bytes"), "{b}");
 }
+
+#[tokio::test]
+async fn clamped_sample_values_are_counted_in_metrics() {
+    let (state, _) = state();
+    let app = router(state);
+    let body = Body::from(format!("a;b {}\na;c 1\n", i64::MAX));
+    let req = Request::post("/ingest?name=app.cpu").body(body).unwrap();
+    assert_eq!(send(&app, req).await.0, StatusCode::OK);
+    let (_, _, metrics) = send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert!(metrics.contains("kiln_clamped_sample_values_total 1\n"), "{metrics}");
+}

@@ -70,7 +70,7 @@ fn prepared(state: &ApiState, uploads: Vec<Upload>) -> Result<Vec<Ingested>, Api
     let mut profiles = Vec::new();
     for u in uploads {
         let push = prepare(&u.labels, u.profile, u.size, now, &state.limits)?;
-        profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
+        profiles.extend(ingested(state, push, uuid::Uuid::new_v4().as_u128()));
     }
     Ok(profiles)
 }

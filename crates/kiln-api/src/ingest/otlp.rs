@@ -76,7 +76,7 @@ fn prepared(state: &ApiState, decoded: Vec<OtlpProfile>, body_len: usize) -> Res
     let mut profiles = Vec::new();
     for p in decoded {
         let push = prepare(&p.labels, p.profile, body_len, now, &state.limits)?;
-        profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
+        profiles.extend(ingested(state, push, uuid::Uuid::new_v4().as_u128()));
     }
     Ok(profiles)
 }

@@ -108,7 +108,7 @@ fn prepare_request(state: &ApiState, request: pb::push::PushRequest) -> Result<V
             let size = raw.len();
             let profile = pprof::decode_with_limit(&raw, state.decode_limit()).map_err(at)?;
             let push = prepare(&labels, profile, size, now, &state.limits)?;
-            out.extend(ingested(push, profile_id(&sample.id)));
+            out.extend(ingested(state, push, profile_id(&sample.id)));
         }
     }
     Ok(out)
