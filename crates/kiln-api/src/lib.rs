@@ -22,6 +22,7 @@ mod metrics;
 mod query;
 mod request;
 mod response;
+mod series_limit;
 mod state;
 
 /// Types generated from `proto/`.
@@ -61,6 +62,7 @@ pub use ingest_rate::IngestRate;
 pub use metrics::Metrics;
 pub use query::{Answer, QueryService};
 pub use request::{DEFAULT_TENANT, TENANT_HEADER};
+pub use series_limit::SeriesLimit;
 pub use state::{ApiState, Clock, DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_DECODE_WAIT};
 
 /// Every route of the API over the given state.

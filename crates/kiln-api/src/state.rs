@@ -10,6 +10,7 @@ use crate::ingest::IngestSink;
 use crate::ingest_rate::IngestRate;
 use crate::metrics::Metrics;
 use crate::query::QueryService;
+use crate::series_limit::SeriesLimit;
 
 /// The current time in Unix nanoseconds; injectable for tests.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -32,6 +33,8 @@ pub struct ApiState {
     pub decode_budget: DecodeBudget,
     /// Each tenant's ingestion rate.
     pub ingest_rate: Arc<IngestRate>,
+    /// Each tenant's active series.
+    pub series_limit: Arc<SeriesLimit>,
     /// Answers `querier.v1.QuerierService`; its routes answer Connect's
     /// `unimplemented` without one.
     pub query: Option<Arc<dyn QueryService>>,
@@ -53,6 +56,7 @@ impl ApiState {
             }),
             decode_budget: DecodeBudget::new(DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_DECODE_WAIT),
             ingest_rate: Arc::new(IngestRate::new(0, 0)),
+            series_limit: Arc::new(SeriesLimit::new(0)),
             query: None,
             adhoc: None,
         }

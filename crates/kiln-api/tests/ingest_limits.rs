@@ -153,3 +153,24 @@ async fn clamped_sample_values_are_counted_in_metrics() {
     let (_, _, metrics) = send(&app, Request::get("/metrics").body(Body::empty()).unwrap()).await;
     assert!(metrics.contains("kiln_clamped_sample_values_total 1\n"), "{metrics}");
 }
+
+#[tokio::test]
+async fn a_tenant_past_its_series_limit_is_refused_naming_it_and_keeps_its_series() {
+    let (mut state, _) = state();
+    state.series_limit = Arc::new(kiln_api::SeriesLimit::new(2));
+    let app = router(state);
+    let named = |name: &str| {
+        Request::post(format!("/ingest?name={name}.cpu"))
+            .header("x-scope-orgid", "a")
+            .body(Body::from("x 1\n"))
+            .unwrap()
+    };
+    assert_eq!(send(&app, named("one")).await.0, StatusCode::OK);
+    assert_eq!(send(&app, named("two")).await.0, StatusCode::OK);
+    let (s, _, b) = send(&app, named("three")).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(b.contains("max_series_per_tenant (2)"), "{b}");
+    assert_eq!(send(&app, named("one")).await.0, StatusCode::OK, "an active series stays writable");
+    let other = Request::post("/ingest?name=three.cpu").header("x-scope-orgid", "b").body(Body::from("x 1\n")).unwrap();
+    assert_eq!(send(&app, other).await.0, StatusCode::OK, "each tenant has its own count");
+}

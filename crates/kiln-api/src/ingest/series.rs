@@ -53,7 +53,8 @@ fn restrict(p: &Profile, samples: &[u32]) -> Profile {
 }
 
 /// Hands accepted profiles to the sink (nothing to do when normalisation
-/// left none) and counts the request in `/metrics` under `format`.
+/// left none) once the tenant's series limit admits them, and counts the
+/// request in `/metrics` under `format`.
 pub async fn store(
     state: &ApiState,
     tenant: &str,
@@ -62,6 +63,7 @@ pub async fn store(
     body_bytes: u64,
 ) -> Result<(), ApiError> {
     let n = profiles.len() as u64;
+    state.series_limit.admit(tenant, &profiles)?;
     if !profiles.is_empty() {
         state.sink.ingest(tenant, profiles).await?;
     }

@@ -58,6 +58,9 @@ pub struct Config {
     pub ingestion_rate_bytes: u64,
     /// Body bytes a tenant may send at once above its rate.
     pub ingestion_burst_bytes: u64,
+    /// Series a tenant may have written within the last hour; `0` is
+    /// unlimited.
+    pub max_series_per_tenant: usize,
     /// Longest time range one query may read; `0` is unlimited.
     #[serde(deserialize_with = "durations::required")]
     pub max_query_range: Duration,
@@ -86,6 +89,7 @@ impl Default for Config {
             decode_wait: limits::DECODE_WAIT,
             ingestion_rate_bytes: 0,
             ingestion_burst_bytes: 0,
+            max_series_per_tenant: 0,
             max_query_range: Duration::ZERO,
             max_query_nodes: 0,
         }
