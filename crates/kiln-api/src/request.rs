@@ -44,6 +44,18 @@ pub fn valid_tenant(t: &str) -> Result<(), String> {
 /// Reads the whole body, refusing more than `limit` bytes, and undoes a
 /// `Content-Encoding: gzip` within the same limit.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    read_body_inflating(headers, body, limit, limit).await
+}
+
+/// [`read_body`], undoing `Content-Encoding: gzip` within `inflated`
+/// bytes (a body that is one profile need not inflate past the profile
+/// size limit).
+pub async fn read_body_inflating(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    inflated: usize,
+) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             ApiErrorKind::TooLarge,
@@ -66,7 +78,7 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if !gzipped {
         return Ok(bytes);
     }
-    Ok(Bytes::from(gzip::gunzip("request body", &bytes, limit)?))
+    Ok(Bytes::from(gzip::gunzip("request body", &bytes, inflated)?))
 }
 
 /// The media type of a request, lower case, without parameters.

@@ -174,3 +174,21 @@ async fn a_tenant_past_its_series_limit_is_refused_naming_it_and_keeps_its_serie
     let other = Request::post("/ingest?name=three.cpu").header("x-scope-orgid", "b").body(Body::from("x 1\n")).unwrap();
     assert_eq!(send(&app, other).await.0, StatusCode::OK, "each tenant has its own count");
 }
+
+#[tokio::test]
+async fn a_content_encoding_bomb_stops_inflating_near_the_profile_size_limit() {
+    let (state, sink) = state();
+    let app = router(state);
+    let bomb = gzip(&vec![b'a'; 16 << 20]);
+    for uri in ["/ingest?name=app.cpu", "/v1development/profiles"] {
+        let req = Request::post(uri)
+            .header("content-encoding", "gzip")
+            .header("content-type", "application/x-protobuf")
+            .body(Body::from(bomb.clone()))
+            .unwrap();
+        let (s, _, b) = send(&app, req).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{uri}: {b}");
+        assert!(b.contains("exceeds the limit of"), "{uri}: {b}");
+    }
+    assert!(sink.0.lock().unwrap().is_empty());
+}

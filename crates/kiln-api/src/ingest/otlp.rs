@@ -18,7 +18,7 @@ use crate::ingest::admission::{admit, inflate, inflated_bound};
 use crate::ingest::push::respond;
 use crate::ingest::series::{ingested, store};
 use crate::ingest::Ingested;
-use crate::request::{content_type, read_body, tenant};
+use crate::request::{content_type, read_body_inflating, tenant};
 use crate::state::ApiState;
 
 pub async fn export(State(state): State<ApiState>, headers: HeaderMap, body: Body) -> Response {
@@ -40,7 +40,7 @@ pub async fn export(State(state): State<ApiState>, headers: HeaderMap, body: Bod
 async fn export_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Result<(), ApiError> {
     let tenant = tenant(headers)?;
     let ct = content_type(headers);
-    let bytes = read_body(headers, body, state.body_limit).await?;
+    let bytes = read_body_inflating(headers, body, state.body_limit, state.decode_limit()).await?;
     let body_len = bytes.len();
     let _decoding = admit(state, &tenant, body_len, inflated_bound(state, &bytes)).await?;
     let (state2, headers) = (state.clone(), headers.clone());
