@@ -25,6 +25,9 @@ pub enum ApiErrorKind {
     NotFound,
     /// The store failed or is not ready: 503, `unavailable`.
     Unavailable,
+    /// A limit on load (a tenant's ingestion rate, the server's decode
+    /// budget): 429 with `Retry-After`, `resource_exhausted`.
+    Throttled { retry_after_secs: u64 },
     /// Something we did not expect: 500.
     Internal,
 }
@@ -62,6 +65,7 @@ impl ApiError {
             ApiErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
             ApiErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,7 +76,7 @@ impl ApiError {
             ApiErrorKind::InvalidArgument | ApiErrorKind::Rejected | ApiErrorKind::UnsupportedMediaType => {
                 "invalid_argument"
             }
-            ApiErrorKind::TooLarge => "resource_exhausted",
+            ApiErrorKind::TooLarge | ApiErrorKind::Throttled { .. } => "resource_exhausted",
             ApiErrorKind::NotFound => "not_found",
             ApiErrorKind::BodyRead => "deadline_exceeded",
             ApiErrorKind::Unavailable => "unavailable",
@@ -127,16 +131,24 @@ impl IntoResponse for ConnectError {
             "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        json_response(status, self.0.body())
+        with_retry_after(&self.0, json_response(status, self.0.body()))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        json_response(self.status(), self.body())
+        with_retry_after(&self, json_response(self.status(), self.body()))
     }
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// Adds `Retry-After` (seconds) to the response of a throttled request.
+pub fn with_retry_after(e: &ApiError, mut response: Response) -> Response {
+    if let ApiErrorKind::Throttled { retry_after_secs } = e.kind {
+        response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+    }
+    response
 }

@@ -13,13 +13,16 @@
 mod adhoc;
 mod blocking;
 mod connect;
+mod decode_budget;
 mod error;
 mod health;
 mod ingest;
+mod ingest_rate;
 mod metrics;
 mod query;
 mod request;
 mod response;
+mod series_limit;
 mod state;
 
 /// Types generated from `proto/`.
@@ -52,12 +55,15 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use adhoc::{display_name, valid_id, AdhocFile, AdhocStore};
+pub use decode_budget::DecodeBudget;
 pub use error::{ApiError, ApiErrorKind};
 pub use ingest::{IngestSink, Ingested, SeriesRef, SinkError, SinkErrorKind};
+pub use ingest_rate::IngestRate;
 pub use metrics::Metrics;
 pub use query::{Answer, QueryService};
 pub use request::{DEFAULT_TENANT, TENANT_HEADER};
-pub use state::{ApiState, Clock};
+pub use series_limit::SeriesLimit;
+pub use state::{ApiState, Clock, DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_DECODE_WAIT};
 
 /// Every route of the API over the given state.
 pub fn router(state: ApiState) -> Router {

@@ -1,6 +1,6 @@
 //! Counters behind `/metrics`, in the Prometheus text format: ingested
-//! profiles and bytes per tenant and format, rejects by reason, request
-//! latency per route.
+//! profiles and bytes per tenant and format, rejects by reason, sample
+//! values clamped, request latency per route.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -20,6 +20,7 @@ struct Inner {
     profiles: BTreeMap<(String, String), u64>,
     bytes: BTreeMap<(String, String), u64>,
     rejects: BTreeMap<String, u64>,
+    clamped: u64,
     latency: BTreeMap<String, ([u64; BUCKETS.len()], u64, f64)>,
 }
 
@@ -33,6 +34,11 @@ impl Metrics {
 
     pub fn rejected(&self, reason: &str) {
         *self.inner.lock().expect("metrics lock").rejects.entry(reason.to_owned()).or_default() += 1;
+    }
+
+    /// Sample values clamped because they were too large to sum.
+    pub fn clamped(&self, values: u64) {
+        self.inner.lock().expect("metrics lock").clamped += values;
     }
 
     pub fn observe(&self, route: &str, took: Duration) {
@@ -64,6 +70,8 @@ impl Metrics {
         for (r, v) in &m.rejects {
             let _ = writeln!(out, "kiln_rejected_requests_total{{reason=\"{}\"}} {v}", esc(r));
         }
+        out.push_str("# HELP kiln_clamped_sample_values_total Sample values too large to sum, clamped at ingestion.\n# TYPE kiln_clamped_sample_values_total counter\n");
+        let _ = writeln!(out, "kiln_clamped_sample_values_total {}", m.clamped);
         out.push_str("# HELP kiln_request_duration_seconds Request latency by route.\n# TYPE kiln_request_duration_seconds histogram\n");
         for (route, (buckets, count, sum)) in &m.latency {
             let route = esc(route);

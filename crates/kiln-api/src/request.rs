@@ -17,15 +17,45 @@ pub const DEFAULT_TENANT: &str = "anonymous";
 pub fn tenant(headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(v) = headers.get(TENANT_HEADER) else { return Ok(DEFAULT_TENANT.to_owned()) };
     let t = v.to_str().map_err(|_| ApiError::invalid("invalid_tenant", "X-Scope-OrgID is not valid text"))?.trim();
-    if t.is_empty() || t.len() > 150 {
-        return Err(ApiError::invalid("invalid_tenant", "X-Scope-OrgID must be 1 to 150 characters"));
-    }
+    valid_tenant(t).map_err(|why| ApiError::invalid("invalid_tenant", format!("X-Scope-OrgID {why}")))?;
     Ok(t.to_owned())
+}
+
+/// Longest tenant id, as Pyroscope (Cortex's `tenant.ValidTenantID`).
+pub const MAX_TENANT_LENGTH: usize = 150;
+
+/// Pyroscope's tenant ids: 1 to 150 bytes of ASCII letters, digits and
+/// `!-_.*'()`, and neither `.` nor `..`. The error says why not.
+pub fn valid_tenant(t: &str) -> Result<(), String> {
+    if let Some((i, c)) = t.char_indices().find(|&(_, c)| !(c.is_ascii_alphanumeric() || "!-_.*'()".contains(c))) {
+        return Err(format!(
+            "contains {c:?} at byte {i}: a tenant id is ASCII letters, digits and the characters !-_.*'()"
+        ));
+    }
+    if t.is_empty() || t.len() > MAX_TENANT_LENGTH {
+        return Err(format!("is {} bytes long: a tenant id is 1 to {MAX_TENANT_LENGTH} bytes", t.len()));
+    }
+    if t == "." || t == ".." {
+        return Err(format!("is {t:?}, which is not a valid tenant id"));
+    }
+    Ok(())
 }
 
 /// Reads the whole body, refusing more than `limit` bytes, and undoes a
 /// `Content-Encoding: gzip` within the same limit.
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    read_body_inflating(headers, body, limit, limit).await
+}
+
+/// [`read_body`], undoing `Content-Encoding: gzip` within `inflated`
+/// bytes (a body that is one profile need not inflate past the profile
+/// size limit).
+pub async fn read_body_inflating(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    inflated: usize,
+) -> Result<Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             ApiErrorKind::TooLarge,
@@ -48,7 +78,7 @@ pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<
     if !gzipped {
         return Ok(bytes);
     }
-    Ok(Bytes::from(gzip::gunzip("request body", &bytes, limit)?))
+    Ok(Bytes::from(gzip::gunzip("request body", &bytes, inflated)?))
 }
 
 /// The media type of a request, lower case, without parameters.

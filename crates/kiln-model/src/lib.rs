@@ -23,6 +23,7 @@ pub mod otlp;
 pub mod perf_script;
 pub mod pprof;
 pub mod pprof_append;
+mod pprof_shape;
 pub mod profile;
 pub mod profile_type;
 pub mod sandwich;
@@ -37,6 +38,7 @@ pub mod tree_format;
 pub mod trie;
 mod truncate;
 mod varint;
+pub mod wire_bound;
 
 /// Types generated from Kiln's own `.proto` files.
 pub mod pb {

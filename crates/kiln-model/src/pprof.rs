@@ -19,9 +19,12 @@ pub fn decode(data: &[u8]) -> Result<Profile> {
     decode_with_limit(data, MAX_DECOMPRESSED_BYTES)
 }
 
-/// Decodes a pprof profile, refusing more than `limit` decompressed bytes.
+/// Decodes a pprof profile, refusing more than `limit` decompressed bytes
+/// and a message that would take more memory than its size allows
+/// ([`wire_bound`](crate::wire_bound)).
 pub fn decode_with_limit(data: &[u8], limit: usize) -> Result<Profile> {
     let raw = maybe_gunzip(FORMAT, data, limit)?;
+    crate::wire_bound::check(FORMAT, &raw, &crate::pprof_shape::PROFILE)?;
     let msg = pb::Profile::decode(raw.as_ref()).map_err(|e| Error::malformed(FORMAT, Position::None, e.to_string()))?;
     from_message(msg)
 }

@@ -21,5 +21,9 @@ pub(crate) fn api_error(e: QueryError) -> ApiError {
         ErrorKind::Unavailable => ApiErrorKind::Unavailable,
         ErrorKind::Internal => ApiErrorKind::Internal,
     };
-    ApiError::new(kind, "query", e.message)
+    let message = crate::redact::without_paths(&e.message);
+    if message != e.message {
+        tracing::warn!("query failed: {}", e.message);
+    }
+    ApiError::new(kind, "query", message)
 }

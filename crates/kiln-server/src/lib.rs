@@ -10,6 +10,7 @@ mod config;
 mod error;
 mod fd_limit;
 mod query;
+mod redact;
 mod serve;
 mod server;
 mod sink;
@@ -17,5 +18,5 @@ mod staging;
 
 pub use config::{Config, Connections};
 pub use error::ServerError;
-pub use query::StoreQuery;
+pub use query::{QueryLimits, StoreQuery};
 pub use server::{start, Running};

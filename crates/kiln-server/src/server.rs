@@ -45,7 +45,7 @@ impl Running {
 
 fn api_state(config: &Config, store: Store, adhoc: AdhocDir) -> ApiState {
     let mut state = ApiState::new(Arc::new(StoreSink(store.clone())));
-    state.query = Some(Arc::new(StoreQuery(store)));
+    state.query = Some(Arc::new(StoreQuery(store, config.query_limits())));
     state.adhoc = Some(Arc::new(adhoc));
     state.body_limit = config.max_body_bytes;
     let l = &mut state.limits;
@@ -57,6 +57,7 @@ fn api_state(config: &Config, store: Store, adhoc: AdhocDir) -> ApiState {
     l.max_label_value_length = config.max_label_value_length;
     l.reject_older_than_nanos = config.reject_older_than.as_nanos() as i64;
     l.reject_newer_than_nanos = config.reject_newer_than.as_nanos() as i64;
+    config.apply_limits(&mut state);
     state
 }
 

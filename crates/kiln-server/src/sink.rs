@@ -4,6 +4,8 @@ use futures::future::BoxFuture;
 use kiln_api::{IngestSink, Ingested, SinkError, SinkErrorKind};
 use kiln_store::{ErrorKind, IngestProfile, IngestSeries, Store};
 
+use crate::redact::without_paths;
+
 pub struct StoreSink(pub Store);
 
 impl IngestSink for StoreSink {
@@ -27,14 +29,19 @@ impl IngestSink for StoreSink {
 }
 
 /// What a store failure means to the client: a failing object store or a
-/// store shutting down is worth retrying (503); damage is ours (500).
+/// store shutting down is worth retrying (503); damage is ours (500). The
+/// client never sees a file system path: the log has the whole message.
 fn sink_error(e: kiln_store::Error) -> SinkError {
     let kind = match e.kind {
         ErrorKind::Storage | ErrorKind::Closed => SinkErrorKind::Unavailable,
         ErrorKind::InvalidArgument => SinkErrorKind::InvalidArgument,
         ErrorKind::Corrupt | ErrorKind::UnsupportedVersion => SinkErrorKind::Internal,
     };
-    SinkError::new(kind, e.message)
+    let message = without_paths(&e.message);
+    if message != e.message {
+        tracing::warn!("ingest refused: {}", e.message);
+    }
+    SinkError::new(kind, message)
 }
 
 #[cfg(test)]
@@ -49,5 +56,16 @@ mod tests {
         assert_eq!(kind(ErrorKind::InvalidArgument), SinkErrorKind::InvalidArgument);
         assert_eq!(kind(ErrorKind::Corrupt), SinkErrorKind::Internal);
         assert_eq!(sink_error(kiln_store::Error::new(ErrorKind::UnsupportedVersion, "v9")).message, "v9");
+    }
+
+    #[test]
+    fn unavailable_store_errors_never_show_the_data_path() {
+        let e = kiln_store::Error::new(
+            ErrorKind::Storage,
+            "Unable to create dir /var/lib/kiln/store/blocks/%2528: File name too long (os error 36), url \"file:///var/lib/kiln/x\".",
+        );
+        let message = sink_error(e).message;
+        assert!(!message.contains("/var/lib"), "{message}");
+        assert_eq!(message, "Unable to create dir <path>: File name too long (os error 36), url \"<path>\".");
     }
 }

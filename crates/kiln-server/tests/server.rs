@@ -80,8 +80,8 @@ fn unknown_kiln_environment_variables_are_warnings_not_errors() {
 #[test]
 fn the_keys_are_the_config_fields() {
     let keys = Config::keys();
-    assert_eq!(keys.len(), 12, "{keys:?}");
-    assert_eq!((keys[0], keys[11]), ("listen", "reject_newer_than"));
+    assert_eq!(keys.len(), 19, "{keys:?}");
+    assert_eq!((keys[0], keys[11], keys[18]), ("listen", "reject_newer_than", "max_query_nodes"));
 }
 
 /// One HTTP/1.1 request; returns the status code and body.

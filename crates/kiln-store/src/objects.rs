@@ -99,7 +99,12 @@ impl ObjectInfo {
 }
 
 /// Tenant names become one path segment: anything but `[A-Za-z0-9_.-]` is
-/// percent-encoded, so no tenant can reach another's prefix.
+/// percent-encoded, so no tenant can reach another's prefix. A segment
+/// that would pass a file name's 255 bytes on disk (`object_store` writes
+/// each `%` as `%25`) keeps a readable head and ends in `%00` and a hash of
+/// the whole name; `%00` is in no other tenant's segment (a NUL byte is not
+/// a valid tenant), and the catalog knows each object's tenant from its
+/// footer, so a name longer than the disk allows still has a home.
 pub fn tenant_segment(tenant: &str) -> String {
     let mut out = String::with_capacity(tenant.len());
     for b in tenant.bytes() {
@@ -112,7 +117,36 @@ pub fn tenant_segment(tenant: &str) -> String {
     if out.is_empty() {
         out.push_str("%00");
     }
+    if on_disk_len(&out) > MAX_SEGMENT_ON_DISK {
+        return hashed_segment(&out, tenant);
+    }
     out
+}
+
+/// Linux's `NAME_MAX`.
+const MAX_SEGMENT_ON_DISK: usize = 255;
+
+fn on_disk_len(segment: &str) -> usize {
+    segment.len() + 2 * segment.bytes().filter(|&b| b == b'%').count()
+}
+
+/// On-disk bytes of a hashed segment's readable head.
+const HEAD_ON_DISK: usize = 128;
+
+fn hashed_segment(encoded: &str, tenant: &str) -> String {
+    let mut head = String::new();
+    let mut rest = encoded;
+    // Whole characters or `%XX` escapes; `encoded` is ASCII.
+    while let Some(unit) = rest.get(..if rest.starts_with('%') { 3 } else { 1 }) {
+        if on_disk_len(&head) + on_disk_len(unit) > HEAD_ON_DISK {
+            break;
+        }
+        head.push_str(unit);
+        rest = &rest[unit.len()..];
+    }
+    let reversed: Vec<u8> = tenant.bytes().rev().collect();
+    let hash = (u64::from(crc32fast::hash(tenant.as_bytes())) << 32) | u64::from(crc32fast::hash(&reversed));
+    format!("{head}%00{hash:016x}{:x}", tenant.len())
 }
 
 pub fn block_path(tenant: &str, id: &str) -> Path {
@@ -183,4 +217,19 @@ async fn read_meta(store: &dyn ObjectStore, path: &Path, size: u64) -> Result<pb
     let start = start.ok_or_else(|| Error::new(ErrorKind::Corrupt, format!("{path}: footer length out of range")))?;
     let footer = store.get_range(path, start..size - TRAILER_LEN as u64).await?;
     decode_footer(&footer, crc).map_err(|e| Error::new(e.kind, format!("{path}: {}", e.message)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tenant_of_punctuation_fits_one_file_name_on_disk() {
+        let long = "()".repeat(75);
+        let segment = tenant_segment(&long);
+        assert!(on_disk_len(&segment) <= MAX_SEGMENT_ON_DISK, "{segment}");
+        assert!(segment.starts_with("%28%29") && segment.contains("%00"), "{segment}");
+        assert_ne!(segment, tenant_segment(&"()".repeat(74)));
+        assert_eq!(tenant_segment("shop-1.eu"), "shop-1.eu", "short names are unchanged");
+    }
 }

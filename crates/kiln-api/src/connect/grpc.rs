@@ -63,7 +63,7 @@ fn code(e: &ApiError) -> &'static str {
         ApiErrorKind::InvalidArgument | ApiErrorKind::Rejected | ApiErrorKind::UnsupportedMediaType => "3",
         ApiErrorKind::BodyRead => "4",
         ApiErrorKind::NotFound => "5",
-        ApiErrorKind::TooLarge => "8",
+        ApiErrorKind::TooLarge | ApiErrorKind::Throttled { .. } => "8",
         ApiErrorKind::Internal => "13",
         ApiErrorKind::Unavailable => "14",
     }
@@ -88,5 +88,5 @@ pub fn error(e: &ApiError) -> Response {
     if let Ok(v) = HeaderValue::from_str(&message) {
         headers.insert("grpc-message", v);
     }
-    (StatusCode::OK, headers).into_response()
+    crate::error::with_retry_after(e, (StatusCode::OK, headers).into_response())
 }

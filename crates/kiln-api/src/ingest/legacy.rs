@@ -11,12 +11,16 @@ use kiln_model::ingest::series::prepare;
 
 use crate::blocking::blocking;
 use crate::error::ApiError;
+use crate::ingest::admission::{admit, inflated_bound};
 use crate::ingest::legacy_formats::{decode_plain, decode_upload, needs_form, BodyFormat, Upload};
 use crate::ingest::legacy_request::LegacyRequest;
 use crate::ingest::series::{ingested, store};
 use crate::ingest::Ingested;
-use crate::request::{content_type, read_body, tenant};
+use crate::request::{content_type, read_body_inflating, tenant};
 use crate::state::ApiState;
+
+/// Room for a form's boundaries and small fields beside its profile.
+const FORM_FRAMING_BYTES: usize = 64 << 10;
 
 pub async fn ingest(
     State(state): State<ApiState>,
@@ -46,12 +50,20 @@ async fn ingest_request(
     let req = LegacyRequest::parse(query, state.now())?;
     let raw_ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let format = BodyFormat::select(req.format.as_deref(), &content_type(headers));
-    let bytes = read_body(headers, body, state.body_limit).await?;
+    // One profile (a JFR recording may inflate further), or a form of one.
+    let inflated = match format {
+        BodyFormat::Jfr => state.body_limit,
+        _ => state.decode_limit().saturating_add(FORM_FRAMING_BYTES),
+    };
+    let bytes = read_body_inflating(headers, body, state.body_limit, inflated).await?;
     let body_len = bytes.len() as u64;
+    let form = needs_form(format, &raw_ct);
+    let bound = if form { state.decode_limit() } else { inflated_bound(state, &bytes) };
+    let _decoding = admit(state, &tenant, bytes.len(), bound).await?;
     let state2 = state.clone();
     // Decoding and preparing are CPU work: off the runtime's threads. A
     // multipart form is read as a stream first.
-    let profiles = if needs_form(format, &raw_ct) {
+    let profiles = if form {
         let uploads = decode_upload(state, &req, format, &raw_ct, bytes).await?;
         blocking(move || prepared(&state2, uploads)).await?
     } else {
@@ -66,7 +78,7 @@ fn prepared(state: &ApiState, uploads: Vec<Upload>) -> Result<Vec<Ingested>, Api
     let mut profiles = Vec::new();
     for u in uploads {
         let push = prepare(&u.labels, u.profile, u.size, now, &state.limits)?;
-        profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
+        profiles.extend(ingested(state, push, uuid::Uuid::new_v4().as_u128()));
     }
     Ok(profiles)
 }

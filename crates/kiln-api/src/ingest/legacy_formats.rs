@@ -5,9 +5,10 @@ use bytes::Bytes;
 use kiln_model::ingest::legacy::{fix_time, jfr_labels, pprof_labels, text_series};
 use kiln_model::ingest::scripting_names::fix_function_names;
 use kiln_model::ingest::{jfr_labels as jfr_context, sample_type_config};
-use kiln_model::{folded, gzip, jfr, lines, pprof, speedscope, tree_format, trie, Profile};
+use kiln_model::{folded, jfr, lines, pprof, speedscope, tree_format, trie, Profile};
 
 use crate::error::ApiError;
+use crate::ingest::admission::inflate;
 use crate::ingest::legacy_request::LegacyRequest;
 use crate::ingest::multipart;
 use crate::state::ApiState;
@@ -93,11 +94,18 @@ pub fn decode_plain(
     match format {
         BodyFormat::Pprof | BodyFormat::PprofForm => pprof_upload(state, req, body, None),
         BodyFormat::Jfr => jfr_upload(state, req, body, None),
-        text => text_upload(req, text, body),
+        text => text_upload(state, req, text, body),
     }
 }
 
-fn text_upload(req: &LegacyRequest, format: BodyFormat, body: &[u8]) -> Result<Vec<Upload>, ApiError> {
+fn text_upload(
+    state: &ApiState,
+    req: &LegacyRequest,
+    format: BodyFormat,
+    body: &[u8],
+) -> Result<Vec<Upload>, ApiError> {
+    // Refused before parsing when over the profile size limit.
+    let body = &*inflate(format.name(), body, state.decode_limit())?;
     let profile = match format {
         BodyFormat::Trie => trie::decode(body)?,
         BodyFormat::Tree => tree_format::decode(body)?,
@@ -116,8 +124,8 @@ fn pprof_upload(
     body: &[u8],
     config: Option<&sample_type_config::SampleTypeConfigs>,
 ) -> Result<Vec<Upload>, ApiError> {
-    let raw = gzip::maybe_gunzip("pprof", body, state.body_limit)?;
-    let mut profile = pprof::decode_with_limit(&raw, state.body_limit)?;
+    let raw = inflate("pprof", body, state.decode_limit())?;
+    let mut profile = pprof::decode_with_limit(&raw, state.decode_limit())?;
     fix_time(&mut profile, req.from_nanos);
     fix_function_names(&mut profile, &req.params.spy_name);
     let labels = pprof_labels(&req.name, &req.params.spy_name, &profile, config);
@@ -130,7 +138,7 @@ async fn pprof_form(
     content_type: &str,
     body: Bytes,
 ) -> Result<Vec<Upload>, ApiError> {
-    let fields = multipart::fields(content_type, body, state.body_limit).await?;
+    let fields = multipart::fields(content_type, body, state.decode_limit()).await?;
     if fields.contains_key("prev_profile") {
         return Err(ApiError::invalid(
             "prev_profile",

@@ -1,6 +1,7 @@
 //! The write routes: legacy `/ingest` (every body format), Push over
 //! Connect and gRPC, OTLP profiles; what they hand the [`IngestSink`].
 
+mod admission;
 pub(crate) mod legacy;
 mod legacy_formats;
 mod legacy_request;

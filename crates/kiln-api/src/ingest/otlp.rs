@@ -9,13 +9,16 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kiln_model::ingest::series::prepare;
-use kiln_model::otlp;
+use kiln_model::otlp::{self, OtlpProfile};
 
+use crate::blocking::blocking;
 use crate::connect::grpc;
 use crate::error::{ApiError, ApiErrorKind};
+use crate::ingest::admission::{admit, inflate, inflated_bound};
 use crate::ingest::push::respond;
 use crate::ingest::series::{ingested, store};
-use crate::request::{content_type, read_body, tenant};
+use crate::ingest::Ingested;
+use crate::request::{content_type, read_body_inflating, tenant};
 use crate::state::ApiState;
 
 pub async fn export(State(state): State<ApiState>, headers: HeaderMap, body: Body) -> Response {
@@ -37,12 +40,27 @@ pub async fn export(State(state): State<ApiState>, headers: HeaderMap, body: Bod
 async fn export_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Result<(), ApiError> {
     let tenant = tenant(headers)?;
     let ct = content_type(headers);
-    let bytes = read_body(headers, body, state.body_limit).await?;
-    let now = state.now();
-    let decoded = match ct.as_str() {
-        c if grpc::is_grpc(c) => otlp::decode_request(&grpc::unframe(headers, &bytes, state.body_limit)?, now)?,
-        "application/x-protobuf" | "application/protobuf" => otlp::decode_request(&bytes, now)?,
-        "application/json" => otlp::decode_request_json(&bytes, now)?,
+    let bytes = read_body_inflating(headers, body, state.body_limit, state.decode_limit()).await?;
+    let body_len = bytes.len();
+    let _decoding = admit(state, &tenant, body_len, inflated_bound(state, &bytes)).await?;
+    let (state2, headers) = (state.clone(), headers.clone());
+    // Decoding and preparing are CPU work: off the runtime's threads.
+    let profiles = blocking(move || prepared(&state2, decoded(&state2, &headers, &ct, &bytes)?, body_len)).await?;
+    store(state, &tenant, "otlp", profiles, body_len as u64).await
+}
+
+/// The request's profiles, inflated within the profile size limit.
+fn decoded(state: &ApiState, headers: &HeaderMap, ct: &str, bytes: &[u8]) -> Result<Vec<OtlpProfile>, ApiError> {
+    let (now, limit) = (state.now(), state.decode_limit());
+    let inflated = |b| inflate("otlp", b, limit);
+    Ok(match ct {
+        c if grpc::is_grpc(c) => {
+            otlp::decode_request_with_limit(&inflated(&grpc::unframe(headers, bytes, state.body_limit)?)?, now, limit)?
+        }
+        "application/x-protobuf" | "application/protobuf" => {
+            otlp::decode_request_with_limit(&inflated(bytes)?, now, limit)?
+        }
+        "application/json" => otlp::decode_request_json_with_limit(&inflated(bytes)?, now, limit)?,
         other => {
             return Err(ApiError::new(
                 ApiErrorKind::UnsupportedMediaType,
@@ -50,11 +68,15 @@ async fn export_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Re
                 format!("unsupported content type {other:?}: use application/x-protobuf or application/json"),
             ))
         }
-    };
+    })
+}
+
+fn prepared(state: &ApiState, decoded: Vec<OtlpProfile>, body_len: usize) -> Result<Vec<Ingested>, ApiError> {
+    let now = state.now();
     let mut profiles = Vec::new();
     for p in decoded {
-        let push = prepare(&p.labels, p.profile, bytes.len(), now, &state.limits)?;
-        profiles.extend(ingested(push, uuid::Uuid::new_v4().as_u128()));
+        let push = prepare(&p.labels, p.profile, body_len, now, &state.limits)?;
+        profiles.extend(ingested(state, push, uuid::Uuid::new_v4().as_u128()));
     }
-    store(state, &tenant, "otlp", profiles, bytes.len() as u64).await
+    Ok(profiles)
 }

@@ -1,6 +1,7 @@
 //! `POST /push.v1.PusherService/Push` over Connect: `application/proto`
 //! or `application/json`, gzip allowed (reference §1.b).
 
+use std::mem::size_of;
 use std::time::Instant;
 
 use axum::body::Body;
@@ -10,12 +11,14 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use kiln_model::ingest::series::prepare;
 use kiln_model::pprof;
+use kiln_model::wire_bound::{self, Cost, Shape};
 use prost::Message;
 use serde::Deserialize;
 
 use crate::blocking::blocking;
 use crate::connect::grpc;
 use crate::error::{ApiError, ApiErrorKind, ConnectError};
+use crate::ingest::admission::{admit, inflate};
 use crate::ingest::series::{ingested, store};
 use crate::ingest::Ingested;
 use crate::pb;
@@ -53,6 +56,9 @@ async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Resu
     // gRPC compresses per message (grpc-encoding), not the whole body.
     let bytes = read_body(headers, body, state.body_limit).await?;
     let body_len = bytes.len() as u64;
+    // The request, and one raw profile inflating at a time beside it.
+    let inflated = bytes.len().saturating_add(state.decode_limit());
+    let _decoding = admit(state, &tenant, bytes.len(), inflated).await?;
     let (state2, headers) = (state.clone(), headers.clone());
     // Decoding and preparing are CPU work: off the runtime's threads.
     let profiles = blocking(move || {
@@ -74,7 +80,16 @@ async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Resu
     store(state, &tenant, "push", profiles, body_len).await
 }
 
+/// The allocating fields of `PushRequest`, for [`wire_bound::check`].
+static PUSH_REQUEST: Shape = Shape(&[(1, Cost::Message(size_of::<pb::push::RawProfileSeries>(), &SERIES))]);
+static SERIES: Shape = Shape(&[
+    (1, Cost::Message(size_of::<pb::push::LabelPair>(), &STRINGS)),
+    (2, Cost::Message(size_of::<pb::push::RawSample>(), &STRINGS)),
+]);
+static STRINGS: Shape = Shape(&[(1, Cost::Bytes(0)), (2, Cost::Bytes(0))]);
+
 fn decode_proto(bytes: &[u8]) -> Result<pb::push::PushRequest, ApiError> {
+    wire_bound::check("push_request", bytes, &PUSH_REQUEST)?;
     pb::push::PushRequest::decode(bytes)
         .map_err(|e| ApiError::invalid("push_request", format!("PushRequest is not valid protobuf: {e}")))
 }
@@ -88,11 +103,12 @@ fn prepare_request(state: &ApiState, request: pb::push::PushRequest) -> Result<V
         let labels: Vec<(String, String)> = series.labels.into_iter().map(|l| (l.name, l.value)).collect();
         for (j, sample) in series.samples.into_iter().enumerate() {
             let at = |e: kiln_model::Error| ApiError::from(e).with_context(&format!("series {i} sample {j}"));
-            let raw = kiln_model::gzip::maybe_gunzip("pprof", &sample.raw_profile, state.body_limit).map_err(at)?;
+            let raw = inflate("pprof", &sample.raw_profile, state.decode_limit())
+                .map_err(|e| e.with_context(&format!("series {i} sample {j}")))?;
             let size = raw.len();
-            let profile = pprof::decode_with_limit(&raw, state.body_limit).map_err(at)?;
+            let profile = pprof::decode_with_limit(&raw, state.decode_limit()).map_err(at)?;
             let push = prepare(&labels, profile, size, now, &state.limits)?;
-            out.extend(ingested(push, profile_id(&sample.id)));
+            out.extend(ingested(state, push, profile_id(&sample.id)));
         }
     }
     Ok(out)

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use kiln_model::ingest::clamp::MAX_SAMPLE_VALUE;
 use kiln_model::ingest::series::PushSeries;
 use kiln_model::Profile;
 
@@ -13,9 +14,15 @@ use crate::ingest::{Ingested, SeriesRef};
 use crate::state::ApiState;
 
 /// The profiles to store for one prepared push; empty when normalisation
-/// left no samples.
-pub fn ingested(push: PushSeries, id: u128) -> Vec<Ingested> {
-    let PushSeries { profile, series, .. } = push;
+/// left no samples. Clamped sample values are counted in `/metrics` and
+/// logged.
+pub fn ingested(state: &ApiState, push: PushSeries, id: u128) -> Vec<Ingested> {
+    let PushSeries { profile, series, clamped, .. } = push;
+    if clamped > 0 {
+        state.metrics.clamped(clamped as u64);
+        let labels = series.first().map(|s| kiln_model::ingest::labels::to_string(&s.labels)).unwrap_or_default();
+        tracing::warn!("clamped {clamped} sample values above {MAX_SAMPLE_VALUE} in a profile of {labels}");
+    }
     let (time_nanos, duration_nanos) = (profile.time_nanos, profile.duration_nanos);
     let mut by_subset: BTreeMap<Option<Vec<u32>>, Vec<SeriesRef>> = BTreeMap::new();
     for s in series {
@@ -46,7 +53,8 @@ fn restrict(p: &Profile, samples: &[u32]) -> Profile {
 }
 
 /// Hands accepted profiles to the sink (nothing to do when normalisation
-/// left none) and counts the request in `/metrics` under `format`.
+/// left none) once the tenant's series limit admits them, and counts the
+/// request in `/metrics` under `format`.
 pub async fn store(
     state: &ApiState,
     tenant: &str,
@@ -55,6 +63,7 @@ pub async fn store(
     body_bytes: u64,
 ) -> Result<(), ApiError> {
     let n = profiles.len() as u64;
+    state.series_limit.admit(tenant, &profiles)?;
     if !profiles.is_empty() {
         state.sink.ingest(tenant, profiles).await?;
     }

@@ -12,8 +12,10 @@
 //! - [`series`]: Push API normalisation and the split into one series per
 //!   sample type and sample-label group.
 //! - [`limits`]: validation limits and truncation.
+//! - [`clamp`]: sample values too large to sum, clamped and counted.
 
 pub mod attime;
+pub mod clamp;
 mod intern;
 pub mod jfr_labels;
 pub mod labels;

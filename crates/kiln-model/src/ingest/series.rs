@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
+use super::clamp::clamp_values;
 use super::intern::Interner;
 use super::labels::{self, LabelSet};
 use super::limits::{truncate, validate, validate_labels, Limits, Reason, Rejection};
@@ -45,6 +46,8 @@ pub struct PushSeries {
     /// Empty when normalisation left no samples: Pyroscope accepts the
     /// request and stores nothing.
     pub series: Vec<SeriesProfile>,
+    /// Sample values clamped to [`MAX_SAMPLE_VALUE`](super::clamp::MAX_SAMPLE_VALUE).
+    pub clamped: usize,
 }
 
 /// Reserved labels a request may carry: `__name__`, `__delta__` (consumed),
@@ -122,7 +125,8 @@ fn rename_label(profile: &mut Profile, from: &str, to: &str) {
 
 /// Everything Pyroscope does to one pushed series, in its order: request
 /// labels ([`request_labels`]), [`validate`] (`size_bytes` is the
-/// uncompressed pprof size; `now_nanos` the server's clock), [`truncate`], [`normalize`], then [`split`].
+/// uncompressed pprof size; `now_nanos` the server's clock), [`truncate`], [`normalize`],
+/// [`clamp_values`], then [`split`].
 pub fn prepare(
     request: &[(String, String)],
     mut profile: Profile,
@@ -134,8 +138,9 @@ pub fn prepare(
     validate(&profile, size_bytes, &labels, now_nanos, limits)?;
     truncate(&mut profile, limits);
     normalize(&mut profile, now_nanos);
+    let clamped = clamp_values(&mut profile);
     let series = if profile.samples.is_empty() { Vec::new() } else { split(&profile, &labels, limits)? };
-    Ok(PushSeries { profile, delta, series })
+    Ok(PushSeries { profile, delta, series, clamped })
 }
 
 /// Splits a normalised profile into series. Samples are grouped by their

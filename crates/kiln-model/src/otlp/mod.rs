@@ -15,6 +15,7 @@ mod base64;
 mod convert;
 mod dictionary;
 mod json;
+mod shape;
 mod target;
 
 use prost::Message;
@@ -55,6 +56,7 @@ pub fn decode_request(data: &[u8], now_nanos: i64) -> Result<Vec<OtlpProfile>> {
 /// [`decode_request`] refusing more than `limit` decompressed bytes.
 pub fn decode_request_with_limit(data: &[u8], now_nanos: i64, limit: usize) -> Result<Vec<OtlpProfile>> {
     let raw = maybe_gunzip(FORMAT, data, limit)?;
+    crate::wire_bound::check(FORMAT, &raw, &shape::REQUEST)?;
     let req = pb::ExportProfilesServiceRequest::decode(raw.as_ref())
         .map_err(|e| Error::malformed(FORMAT, Position::None, format!("protobuf: {e}")))?;
     convert::request(&req, now_nanos, frame_budget(raw.len()))

@@ -10,6 +10,7 @@
 
 mod connections;
 mod durations;
+mod limits;
 mod sources;
 
 use std::collections::BTreeMap;
@@ -53,6 +54,25 @@ pub struct Config {
     /// Connection limits, timeouts and TLS: keys of their own struct.
     #[serde(skip)]
     pub connections: Connections,
+    /// Memory all requests' decoding may hold at once, in bytes (`limits.rs`).
+    pub decode_budget_bytes: usize,
+    /// How long a request waits for its share of the decode budget before
+    /// it is answered 429.
+    #[serde(deserialize_with = "durations::required")]
+    pub decode_wait: Duration,
+    /// Body bytes a second each tenant may ingest; `0` is unlimited.
+    pub ingestion_rate_bytes: u64,
+    /// Body bytes a tenant may send at once above its rate.
+    pub ingestion_burst_bytes: u64,
+    /// Series a tenant may have written within the last hour; `0` is
+    /// unlimited.
+    pub max_series_per_tenant: usize,
+    /// Longest time range one query may read; `0` is unlimited.
+    #[serde(deserialize_with = "durations::required")]
+    pub max_query_range: Duration,
+    /// Largest `max_nodes` a query may ask for; `0` leaves kiln-query's own
+    /// cap.
+    pub max_query_nodes: i64,
 }
 
 impl Default for Config {
@@ -72,6 +92,13 @@ impl Default for Config {
             reject_older_than: Duration::from_secs(3600),
             reject_newer_than: Duration::from_secs(600),
             connections: Connections::default(),
+            decode_budget_bytes: limits::DECODE_BUDGET_BYTES,
+            decode_wait: limits::DECODE_WAIT,
+            ingestion_rate_bytes: 0,
+            ingestion_burst_bytes: 0,
+            max_series_per_tenant: 0,
+            max_query_range: Duration::ZERO,
+            max_query_nodes: 0,
         }
     }
 }

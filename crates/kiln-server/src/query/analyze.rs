@@ -2,14 +2,15 @@
 
 use kiln_api::pb::querier::v1 as q;
 
-use super::{range, Result, StoreQuery};
+use super::{Result, StoreQuery};
 use crate::error::api_error;
 
 impl StoreQuery {
     /// What a legacy query string touches, in `kiln-query`'s counts.
     pub(super) async fn analyze(&self, tenant: &str, r: q::AnalyzeQueryRequest) -> Result<q::AnalyzeQueryResponse> {
-        let s =
-            kiln_query::analyze_query(&self.0, tenant, &r.query, range(r.start, r.end)?).await.map_err(api_error)?;
+        let s = kiln_query::analyze_query(&self.0, tenant, &r.query, self.1.range(r.start, r.end)?)
+            .await
+            .map_err(api_error)?;
         let scope = q::QueryScope {
             component_type: "Kiln store".into(),
             component_count: 1,

@@ -4,17 +4,18 @@
 use kiln_api::pb::querier::v1 as q;
 use kiln_api::pb::types::v1 as t;
 use kiln_api::ApiError;
-use kiln_query::{HeatmapQueryType, HeatmapRequest, HeatmapSeries, TimeRangeMs};
+use kiln_query::{HeatmapQueryType, HeatmapRequest, HeatmapSeries};
 use kiln_store::Store;
 
 use super::fields::{exemplar, exemplar_kind};
-use super::{invalid, pairs};
+use super::{invalid, pairs, QueryLimits};
 use crate::error::api_error;
 
 type Result<T> = std::result::Result<T, ApiError>;
 
 pub(crate) async fn select_heatmap(
     store: &Store,
+    limits: &QueryLimits,
     tenant: &str,
     r: q::SelectHeatmapRequest,
 ) -> Result<q::SelectHeatmapResponse> {
@@ -30,7 +31,7 @@ pub(crate) async fn select_heatmap(
     let req = HeatmapRequest {
         profile_type_id: r.profile_type_id,
         label_selector: r.label_selector,
-        range: TimeRangeMs { start: r.start, end: r.end },
+        range: limits.range(r.start, r.end)?,
         step_seconds: r.step,
         group_by: r.group_by,
         query_type,

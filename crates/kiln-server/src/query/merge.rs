@@ -8,15 +8,15 @@ use kiln_model::Tree;
 use kiln_query::{resolve_max_nodes, select_merge_tree, tree_pprof, MergeRequest};
 use kiln_store::Store;
 
-use super::{call_site_names, fields, invalid, range, Result, StoreQuery};
+use super::{call_site_names, fields, invalid, QueryLimits, Result, StoreQuery};
 use crate::error::api_error;
 
-fn merge_request(r: &q::SelectMergeStacktracesRequest) -> Result<MergeRequest> {
+fn merge_request(limits: &QueryLimits, r: &q::SelectMergeStacktracesRequest) -> Result<MergeRequest> {
     Ok(MergeRequest {
         profile_type_id: r.profile_type_id.clone(),
         label_selector: r.label_selector.clone(),
-        range: range(r.start, r.end)?,
-        max_nodes: r.max_nodes,
+        range: limits.range(r.start, r.end)?,
+        max_nodes: limits.max_nodes(r.max_nodes)?,
         stack_trace_selector: call_site_names(r.stack_trace_selector.as_ref())?,
     })
 }
@@ -42,7 +42,7 @@ impl StoreQuery {
         r: q::SelectMergeStacktracesRequest,
     ) -> Result<q::SelectMergeStacktracesResponse> {
         fields::refuse_unserved_merge_fields(&r, "")?;
-        let req = merge_request(&r)?;
+        let req = merge_request(&self.1, &r)?;
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
         let format = match q::ProfileFormat::try_from(r.format) {
             Ok(q::ProfileFormat::Dot) => {
@@ -84,8 +84,8 @@ impl StoreQuery {
         let req = MergeRequest {
             profile_type_id: r.profile_type_id.clone(),
             label_selector: r.label_selector.clone(),
-            range: range(r.start, r.end)?,
-            max_nodes: r.max_nodes,
+            range: self.1.range(r.start, r.end)?,
+            max_nodes: self.1.max_nodes(r.max_nodes)?,
             stack_trace_selector: call_site_names(r.stack_trace_selector.as_ref())?,
         };
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
@@ -111,8 +111,8 @@ impl StoreQuery {
         let req = MergeRequest {
             profile_type_id: r.profile_type_id,
             label_selector: r.label_selector,
-            range: range(r.start, r.end)?,
-            max_nodes: r.max_nodes,
+            range: self.1.range(r.start, r.end)?,
+            max_nodes: self.1.max_nodes(r.max_nodes)?,
             stack_trace_selector: None,
         };
         let max_nodes = resolve_max_nodes(req.max_nodes).map_err(api_error)?;
@@ -141,7 +141,7 @@ impl StoreQuery {
             fields::refuse_unserved_merge_fields(r, side)?;
             fields::refuse_diff_format(r, side.trim_end_matches('.'))?;
         }
-        let (l, rr) = (merge_request(&left)?, merge_request(&right)?);
+        let (l, rr) = (merge_request(&self.1, &left)?, merge_request(&self.1, &right)?);
         // The larger of the two sides' max_nodes, as Pyroscope's Diff.
         let max_nodes = resolve_max_nodes(l.max_nodes.max(rr.max_nodes)).map_err(api_error)?;
         let lt = request_tree(&self.0, tenant, &l, &left).await?;

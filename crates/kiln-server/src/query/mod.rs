@@ -15,14 +15,17 @@ use kiln_store::{Labels, Store};
 
 use crate::error::api_error;
 
+pub use limits::QueryLimits;
+
 mod analyze;
 mod fields;
 mod heatmap;
+mod limits;
 mod merge;
 mod series;
 
-/// Answers `querier.v1.QuerierService` from a store.
-pub struct StoreQuery(pub Store);
+/// Answers `querier.v1.QuerierService` from a store, within the limits.
+pub struct StoreQuery(pub Store, pub QueryLimits);
 
 type Result<T> = std::result::Result<T, ApiError>;
 
@@ -30,17 +33,12 @@ pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::invalid("query", message)
 }
 
-/// A request's `[start, end]` in ms; `end` before `start` is refused.
-fn range(start: i64, end: i64) -> Result<TimeRangeMs> {
-    TimeRangeMs::new(start, end).map_err(api_error)
-}
-
 /// The range of a metadata request: both bounds unset means all time.
 fn metadata_range(start: i64, end: i64) -> Result<TimeRangeMs> {
     if start == 0 && end == 0 {
         return Ok(TimeRangeMs::all());
     }
-    range(start, end)
+    TimeRangeMs::new(start, end).map_err(api_error)
 }
 
 pub(crate) fn pairs(labels: Labels) -> Vec<t::LabelPair> {
@@ -139,7 +137,7 @@ impl QueryService for StoreQuery {
         tenant: &'a str,
         r: q::SelectHeatmapRequest,
     ) -> Answer<'a, q::SelectHeatmapResponse> {
-        boxed(heatmap::select_heatmap(&self.0, tenant, r))
+        boxed(heatmap::select_heatmap(&self.0, &self.1, tenant, r))
     }
 
     fn diff<'a>(&'a self, tenant: &'a str, r: q::DiffRequest) -> Answer<'a, q::DiffResponse> {

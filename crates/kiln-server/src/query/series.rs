@@ -5,7 +5,7 @@ use kiln_api::pb::querier::v1 as q;
 use kiln_api::pb::types::v1 as t;
 use kiln_query::{Aggregation, ExemplarKind, SeriesRequest};
 
-use super::{call_site_names, fields, invalid, pairs, range, Result, StoreQuery};
+use super::{call_site_names, fields, invalid, pairs, Result, StoreQuery};
 use crate::error::api_error;
 
 impl StoreQuery {
@@ -28,7 +28,7 @@ impl StoreQuery {
         let req = SeriesRequest {
             profile_type_id: r.profile_type_id,
             label_selector: r.label_selector,
-            range: range(r.start, r.end)?,
+            range: self.1.range(r.start, r.end)?,
             step_seconds: r.step,
             group_by: r.group_by,
             aggregation,

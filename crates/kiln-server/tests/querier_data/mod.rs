@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use http_body_util::BodyExt;
 use kiln_api::{router, ApiState, IngestSink, Ingested, SinkError, SinkErrorKind};
 use kiln_model::{Label, Profile, ProfileBuilder};
-use kiln_server::StoreQuery;
+use kiln_server::{QueryLimits, StoreQuery};
 use kiln_store::{IngestProfile, IngestSeries, Labels, Store, StoreConfig};
 use object_store::memory::InMemory;
 use tower::ServiceExt;
@@ -143,7 +143,7 @@ impl IngestSink for NoIngest {
 
 pub fn app(store: Store) -> axum::Router {
     let mut state = ApiState::new(Arc::new(NoIngest));
-    state.query = Some(Arc::new(StoreQuery(store)));
+    state.query = Some(Arc::new(StoreQuery(store, QueryLimits::default())));
     router(state)
 }
 
