@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kiln_model::ingest::limits::Limits;
 
 use crate::adhoc::AdhocStore;
+use crate::auth::Authenticator;
 use crate::ingest::IngestSink;
 use crate::metrics::Metrics;
 use crate::query::QueryService;
@@ -26,6 +27,9 @@ pub struct ApiState {
     /// Saved adhoc profiles; the adhoc routes answer `unimplemented`
     /// (Connect) or 404 (v0) without one.
     pub adhoc: Option<Arc<dyn AdhocStore>>,
+    /// The credentials every route but the public ones checks; auth is off
+    /// without one.
+    pub auth: Option<Arc<Authenticator>>,
 }
 
 impl ApiState {
@@ -41,6 +45,7 @@ impl ApiState {
             }),
             query: None,
             adhoc: None,
+            auth: None,
         }
     }
 
