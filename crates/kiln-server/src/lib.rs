@@ -11,7 +11,7 @@ mod server;
 mod sink;
 mod staging;
 
-pub use config::Config;
+pub use config::{new_token, new_user, Config, TokenEntry, UserEntry};
 pub use error::ServerError;
 pub use query::StoreQuery;
 pub use server::{start, Running};

@@ -7,6 +7,7 @@
 //! (Kubernetes adds `KILN_PORT`, `KILN_SERVICE_HOST` for a service named
 //! `kiln`).
 
+mod auth;
 mod durations;
 mod sources;
 
@@ -17,6 +18,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::ServerError;
+
+pub use auth::{new_token, new_user, TokenEntry, UserEntry};
 
 /// Everything `kiln server` can be told. Field names are the TOML keys;
 /// the environment variable of `foo_bar` is `KILN_FOO_BAR`. Durations take
@@ -47,6 +50,13 @@ pub struct Config {
     /// Refuse profiles stamped further in the future (`10m`); `0` accepts any.
     #[serde(deserialize_with = "durations::required")]
     pub reject_newer_than: Duration,
+    /// Authentication (`auth.rs`): every route but `/ready`, `/healthz`
+    /// (and `/metrics` when public) needs a token or Basic user below.
+    pub auth_enabled: bool,
+    pub auth_tokens: Vec<TokenEntry>,
+    pub auth_users: Vec<UserEntry>,
+    /// With auth on, `/metrics` without a credential (no tenant named).
+    pub metrics_public: bool,
 }
 
 impl Default for Config {
@@ -65,6 +75,10 @@ impl Default for Config {
             max_label_value_length: limits.max_label_value_length,
             reject_older_than: Duration::from_secs(3600),
             reject_newer_than: Duration::from_secs(600),
+            auth_enabled: false,
+            auth_tokens: Vec::new(),
+            auth_users: Vec::new(),
+            metrics_public: false,
         }
     }
 }
