@@ -4,10 +4,12 @@
 //! directory itself; any other tenant its own `tenants/<name>` below it
 //! (`tenant_dir.rs`), so no tenant lists, reads or fills another's. A
 //! profile's id is its file name; it was uploaded when the file was last
-//! modified. Files are read and written on the
+//! modified. Each tenant's directory is kept within [`AdhocLimits`]
+//! (`quota.rs`). Files are read and written on the
 //! blocking pool; an upload is written to a hidden temporary file and
 //! linked into place, so a crash never leaves a partial profile.
 
+mod quota;
 mod tenant_dir;
 
 use std::fs::{self, File, Metadata, OpenOptions};
@@ -15,9 +17,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use kiln_api::{display_name, valid_id, AdhocFile, AdhocStore, Answer, ApiError, ApiErrorKind};
+
+pub use quota::AdhocLimits;
 
 /// Largest adhoc file read, in bytes.
 const MAX_FILE_BYTES: u64 = 256 << 20;
@@ -28,17 +32,23 @@ const TEMP_PREFIX: &str = ".upload-";
 pub struct AdhocDir {
     root: PathBuf,
     temp_seq: Arc<AtomicU64>,
+    limits: AdhocLimits,
 }
 
 impl AdhocDir {
-    /// Creates the directory if missing and removes temporary files an
-    /// interrupted upload left in it and in every tenant's.
-    pub fn open(root: PathBuf) -> io::Result<AdhocDir> {
+    /// Creates the directory if missing, removes temporary files an
+    /// interrupted upload left in it and in every tenant's, and brings each
+    /// within `limits`.
+    pub fn open(root: PathBuf, limits: AdhocLimits) -> io::Result<AdhocDir> {
         fs::create_dir_all(&root)?;
         for dir in std::iter::once(root.clone()).chain(tenant_dir::all(&root)?) {
             remove_temp_files(&dir)?;
+            let removed = quota::enforce(&dir, limits, None, SystemTime::now())?;
+            if removed > 0 {
+                tracing::info!("removed {removed} adhoc profiles past adhoc_max_age or adhoc_max_bytes");
+            }
         }
-        Ok(AdhocDir { root, temp_seq: Arc::new(AtomicU64::new(0)) })
+        Ok(AdhocDir { root, temp_seq: Arc::new(AtomicU64::new(0)), limits })
     }
 }
 
@@ -66,9 +76,21 @@ impl AdhocStore for AdhocDir {
     fn save<'a>(&'a self, tenant: &'a str, stem: &'a str, ext: &'a str, data: Vec<u8>) -> Answer<'a, AdhocFile> {
         let (dir, stem, ext) = (tenant_dir::of(&self.root, tenant), stem.to_owned(), ext.to_owned());
         let temp = format!("{TEMP_PREFIX}{}-{}", std::process::id(), self.temp_seq.fetch_add(1, Ordering::Relaxed));
+        let limits = self.limits;
         Box::pin(blocking(move || {
+            if data.len() as u64 > limits.max_bytes {
+                let message = format!(
+                    "the profile is {} bytes, over the adhoc quota of {} bytes per tenant (adhoc_max_bytes)",
+                    data.len(),
+                    limits.max_bytes
+                );
+                return Err(ApiError::new(ApiErrorKind::TooLarge, "adhoc_quota", message));
+            }
             fs::create_dir_all(&dir).map_err(|e| io_error("creating the tenant's adhoc directory", &e))?;
-            save(&dir, &temp, &stem, &ext, &data).map_err(|e| io_error("saving an adhoc profile", &e))
+            let file = save(&dir, &temp, &stem, &ext, &data).map_err(|e| io_error("saving an adhoc profile", &e))?;
+            quota::enforce(&dir, limits, Some(&file.id), SystemTime::now())
+                .map_err(|e| io_error("applying the adhoc quota", &e))?;
+            Ok(file)
         }))
     }
 }

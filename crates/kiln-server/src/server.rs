@@ -12,7 +12,7 @@ use object_store::local::LocalFileSystem;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::adhoc::AdhocDir;
+use crate::adhoc::{AdhocDir, AdhocLimits};
 use crate::config::Config;
 use crate::error::ServerError;
 use crate::query::StoreQuery;
@@ -79,7 +79,8 @@ pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool
     };
     let store = Store::open(Arc::new(fs), store_config).await?;
     // Where `kiln adhoc` saves its runs when both use the default data directory.
-    let adhoc = AdhocDir::open(data_dir.join("adhoc"))?;
+    let adhoc_limits = AdhocLimits { max_bytes: config.adhoc_max_bytes, max_age: config.adhoc_max_age };
+    let adhoc = AdhocDir::open(data_dir.join("adhoc"), adhoc_limits)?;
     let app = router(api_state(&config, store.clone(), adhoc, auth));
     let listener = TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;

@@ -36,6 +36,11 @@ pub struct Config {
     pub retention_max_age: Option<Duration>,
     /// Drop the oldest data while the store is larger than this many bytes.
     pub retention_max_bytes: Option<u64>,
+    /// Bytes of adhoc profiles each tenant keeps (oldest dropped first).
+    pub adhoc_max_bytes: u64,
+    /// Drop adhoc profiles older than this; keep them forever when unset.
+    #[serde(deserialize_with = "durations::optional")]
+    pub adhoc_max_age: Option<Duration>,
     /// Largest request body, compressed, in bytes.
     pub max_body_bytes: usize,
     /// Largest profile, uncompressed, in bytes.
@@ -67,6 +72,8 @@ impl Default for Config {
             data_dir: None,
             retention_max_age: None,
             retention_max_bytes: None,
+            adhoc_max_bytes: 1 << 30,
+            adhoc_max_age: None,
             max_body_bytes: limits.ingestion_body_limit_bytes,
             max_profile_size_bytes: limits.max_profile_size_bytes,
             max_samples_per_profile: limits.max_profile_stacktrace_samples,
