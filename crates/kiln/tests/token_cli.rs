@@ -1,6 +1,7 @@
 //! `kiln token create` as a user runs it: the secret is printed once, and
 //! the block printed with it, pasted into the configuration file, makes a
-//! server accept that secret for the role and tenants asked for.
+//! server accept that secret for the role and tenants asked for; `kiln
+//! query` sends it from `KILN_TOKEN`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -71,4 +72,29 @@ fn a_basic_user_keeps_only_an_argon2_hash_of_the_password_from_stdin() {
     let principal = runtime.block_on(auth.identify(&basic("correct horse"))).unwrap();
     assert_eq!(principal.tenants, Tenants::Named(vec!["a".into(), "b".into()]));
     assert!(runtime.block_on(auth.identify(&basic("wrong horse"))).is_err());
+}
+
+#[test]
+fn kiln_query_sends_the_token_from_kiln_token() {
+    let printed = token_create(&["--tenant", "team-a", "--role", "read"], "");
+    let token = printed.lines().find(|l| l.starts_with("kiln_")).unwrap().to_owned();
+    let dir = std::env::temp_dir().join(format!("kiln-token-cli-{}", std::process::id()));
+    let block = &printed[printed.find("[[auth_tokens]]").unwrap()..];
+    let file =
+        format!("auth_enabled = true\nlisten = \"127.0.0.1:0\"\ndata_dir = {:?}\n{block}", dir.to_str().unwrap());
+    let config = Config::load(Some(&file), &BTreeMap::new(), &BTreeMap::new()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let running = runtime.block_on(kiln_server::start(config, &BTreeMap::new(), false)).unwrap();
+    let url = format!("http://{}", running.addr);
+    let labels = |token: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiln"));
+        cmd.args(["query", "labels", "--url", &url]).env("KILN_TOKEN", token).output().unwrap()
+    };
+    let with = labels(&token);
+    assert!(with.status.success(), "{}", String::from_utf8_lossy(&with.stderr));
+    let without = labels("");
+    let stderr = String::from_utf8_lossy(&without.stderr);
+    assert!(!without.status.success() && stderr.contains("401"), "{stderr}");
+    runtime.block_on(running.shutdown()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }
