@@ -74,8 +74,9 @@ impl Tenants {
         if list.iter().any(|t| t == "*") {
             return if list.len() == 1 { Ok(Tenants::Any) } else { Err("\"*\" must be the only tenant".into()) };
         }
-        if let Some(bad) = list.iter().find(|t| t.trim().is_empty() || t.trim() != t.as_str()) {
-            return Err(format!("tenant {bad:?} is empty or has surrounding spaces"));
+        // What can travel in X-Scope-OrgID as the handlers read it.
+        if let Some(bad) = list.iter().find(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic())) {
+            return Err(format!("tenant {bad:?} is not a tenant id: printable ASCII without spaces"));
         }
         Ok(Tenants::Named(list.to_vec()))
     }
