@@ -36,11 +36,6 @@ pub struct Config {
     pub retention_max_age: Option<Duration>,
     /// Drop the oldest data while the store is larger than this many bytes.
     pub retention_max_bytes: Option<u64>,
-    /// Bytes of adhoc profiles each tenant keeps (oldest dropped first).
-    pub adhoc_max_bytes: u64,
-    /// Drop adhoc profiles older than this; keep them forever when unset.
-    #[serde(deserialize_with = "durations::optional")]
-    pub adhoc_max_age: Option<Duration>,
     /// Largest request body, compressed, in bytes.
     pub max_body_bytes: usize,
     /// Largest profile, uncompressed, in bytes.
@@ -55,6 +50,11 @@ pub struct Config {
     /// Refuse profiles stamped further in the future (`10m`); `0` accepts any.
     #[serde(deserialize_with = "durations::required")]
     pub reject_newer_than: Duration,
+    /// Bytes of adhoc profiles each tenant keeps (oldest dropped first).
+    pub adhoc_max_bytes: u64,
+    /// Drop adhoc profiles older than this; keep them forever when unset.
+    #[serde(deserialize_with = "durations::optional")]
+    pub adhoc_max_age: Option<Duration>,
     /// Authentication (`auth.rs`): every route but `/ready`, `/healthz`
     /// (and `/metrics` when public) needs a token or Basic user below.
     pub auth_enabled: bool,
@@ -72,8 +72,6 @@ impl Default for Config {
             data_dir: None,
             retention_max_age: None,
             retention_max_bytes: None,
-            adhoc_max_bytes: 1 << 30,
-            adhoc_max_age: None,
             max_body_bytes: limits.ingestion_body_limit_bytes,
             max_profile_size_bytes: limits.max_profile_size_bytes,
             max_samples_per_profile: limits.max_profile_stacktrace_samples,
@@ -82,6 +80,8 @@ impl Default for Config {
             max_label_value_length: limits.max_label_value_length,
             reject_older_than: Duration::from_secs(3600),
             reject_newer_than: Duration::from_secs(600),
+            adhoc_max_bytes: 1 << 30,
+            adhoc_max_age: None,
             auth_enabled: false,
             auth_tokens: Vec::new(),
             auth_users: Vec::new(),
