@@ -4,8 +4,11 @@
 
 mod auth_support;
 
+use std::task::Poll;
+
 use auth_support::{app, bearer, request, send, Reply, ADMIN_ANY, INGEST_A, READ_A};
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use kiln_api::auth::{Access, Role};
 use kiln_api::routes;
 
@@ -70,4 +73,17 @@ async fn a_path_outside_the_table_needs_an_admin_and_ui_assets_are_public() {
     assert_eq!(send(&app.router, get("/not-a-route", Some(&bearer(ADMIN_ANY)))).await.status, StatusCode::NOT_FOUND);
     assert_eq!(send(&app.router, get("/assets/app.js", None)).await.status, StatusCode::NOT_FOUND);
     assert!(send(&app.router, get("/assets/../metrics", None)).await.is_unauthenticated());
+}
+
+/// A refused request's body is never read: an unauthenticated client
+/// cannot make the server inflate or decode anything.
+#[tokio::test]
+async fn a_refused_request_is_answered_before_its_body_is_read() {
+    let app = app(false);
+    let never = futures::stream::poll_fn(|_| -> Poll<Option<Result<bytes::Bytes, std::io::Error>>> {
+        panic!("the body of a refused request was read")
+    });
+    let body = Body::from_stream(never);
+    let req = Request::post("/ingest?name=api").header("content-encoding", "gzip").body(body).unwrap();
+    assert!(send(&app.router, req).await.is_unauthenticated());
 }
