@@ -77,7 +77,9 @@ fn scope_tenant(principal: &Principal, req: &mut Request) -> Result<(), ApiError
         None => None,
     };
     if let Some(tenant) = principal.tenant(named)? {
-        let value = HeaderValue::from_str(&tenant).map_err(|_| ApiError::invalid("invalid_tenant", "bad tenant"))?;
+        let unsendable =
+            || ApiError::invalid("invalid_tenant", format!("tenant {tenant:?} is not a valid header value"));
+        let value = HeaderValue::from_str(&tenant).map_err(|_| unsendable())?;
         req.headers_mut().insert(TENANT_HEADER, value);
     }
     Ok(())

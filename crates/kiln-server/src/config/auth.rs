@@ -57,6 +57,12 @@ impl Config {
             BasicUser::new(&u.username, &u.password_argon2, u.role, &u.tenants).map_err(|e| err("auth_users", i, e))
         });
         let (tokens, users) = (tokens.collect::<Result<_, _>>()?, users.collect::<Result<_, _>>()?);
+        let metrics = if self.metrics_public { "public" } else { "admin only" };
+        tracing::info!(
+            "authentication on: {} tokens, {} Basic users, /metrics {metrics}",
+            self.auth_tokens.len(),
+            self.auth_users.len()
+        );
         let authenticator =
             Authenticator::new(tokens, users, self.metrics_public).map_err(|e| ServerError::Config(e.message))?;
         Ok(Some(authenticator))
