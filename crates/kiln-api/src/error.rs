@@ -23,6 +23,11 @@ pub enum ApiErrorKind {
     UnsupportedMediaType,
     /// What the request names does not exist: 404, `not_found`.
     NotFound,
+    /// No valid credential while auth is on: 401, `unauthenticated`.
+    Unauthenticated,
+    /// A credential whose role or tenants do not allow the request: 403,
+    /// `permission_denied`.
+    PermissionDenied,
     /// The store failed or is not ready: 503, `unavailable`.
     Unavailable,
     /// A limit on load (a tenant's ingestion rate, the server's decode
@@ -64,6 +69,8 @@ impl ApiError {
             ApiErrorKind::Rejected => StatusCode::UNPROCESSABLE_ENTITY,
             ApiErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ApiErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiErrorKind::PermissionDenied => StatusCode::FORBIDDEN,
             ApiErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -78,6 +85,8 @@ impl ApiError {
             }
             ApiErrorKind::TooLarge | ApiErrorKind::Throttled { .. } => "resource_exhausted",
             ApiErrorKind::NotFound => "not_found",
+            ApiErrorKind::Unauthenticated => "unauthenticated",
+            ApiErrorKind::PermissionDenied => "permission_denied",
             ApiErrorKind::BodyRead => "deadline_exceeded",
             ApiErrorKind::Unavailable => "unavailable",
             ApiErrorKind::Internal => "internal",
@@ -126,6 +135,8 @@ impl IntoResponse for ConnectError {
         let status = match self.0.connect_code() {
             "invalid_argument" => StatusCode::BAD_REQUEST,
             "not_found" => StatusCode::NOT_FOUND,
+            "unauthenticated" => StatusCode::UNAUTHORIZED,
+            "permission_denied" => StatusCode::FORBIDDEN,
             "resource_exhausted" => StatusCode::TOO_MANY_REQUESTS,
             "deadline_exceeded" => StatusCode::REQUEST_TIMEOUT,
             "unavailable" => StatusCode::SERVICE_UNAVAILABLE,

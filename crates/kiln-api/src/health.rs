@@ -3,7 +3,9 @@
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 
+use crate::auth::{Principal, Role};
 use crate::state::ApiState;
 
 pub async fn healthz() -> &'static str {
@@ -18,6 +20,9 @@ pub async fn ready(State(state): State<ApiState>) -> Response {
     }
 }
 
-pub async fn metrics(State(state): State<ApiState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+/// Per-tenant counters name every tenant: with auth on, only an admin
+/// sees them; anyone else gets them summed over tenants.
+pub async fn metrics(State(state): State<ApiState>, principal: Option<Extension<Principal>>) -> Response {
+    let per_tenant = state.auth.is_none() || principal.is_some_and(|p| p.role == Role::Admin);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(per_tenant)).into_response()
 }

@@ -7,10 +7,12 @@
 //! (`/pyroscope/render`, `-diff`, `/pyroscope/label-values`; v0's `/render`,
 //! `/render-diff`, `/labels`, `/label-values`, `/api/apps`), adhoc profiles
 //! (`adhocprofiles.v1.AdHocProfileService` over Connect and gRPC, v0's
-//! `/api/adhoc/v1/...`), `/ready`, `/healthz`, `/metrics`. Every error is one [`ApiError`]
-//! mapped to HTTP in one place.
+//! `/api/adhoc/v1/...`), `/ready`, `/healthz`, `/metrics`, all listed in one table
+//! ([`routes`]) with what each needs when authentication ([`auth`]) is on.
+//! Every error is one [`ApiError`] mapped to HTTP in one place.
 
 mod adhoc;
+pub mod auth;
 mod blocking;
 mod connect;
 mod decode_budget;
@@ -22,6 +24,7 @@ mod metrics;
 mod query;
 mod request;
 mod response;
+mod routes;
 mod series_limit;
 mod state;
 
@@ -51,7 +54,8 @@ pub mod pb {
     }
 }
 
-use axum::routing::{get, post};
+use std::sync::Arc;
+
 use axum::Router;
 
 pub use adhoc::{display_name, valid_id, AdhocFile, AdhocStore};
@@ -62,38 +66,21 @@ pub use ingest_rate::IngestRate;
 pub use metrics::Metrics;
 pub use query::{Answer, QueryService};
 pub use request::{DEFAULT_TENANT, TENANT_HEADER};
+pub use routes::{routes, Route};
 pub use series_limit::SeriesLimit;
 pub use state::{ApiState, Clock, DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_DECODE_WAIT};
 
-/// Every route of the API over the given state.
+/// Every route of the API over the given state (the table in
+/// `routes.rs`), behind the auth check when the state has an
+/// authenticator.
 pub fn router(state: ApiState) -> Router {
-    let unoffered =
-        connect::UNOFFERED.iter().fold(Router::new(), |r, path| r.route(path, post(connect::unimplemented)));
-    Router::new()
-        .route("/ingest", post(ingest::legacy::ingest))
-        .route("/pyroscope/ingest", post(ingest::legacy::ingest))
-        .route("/push.v1.PusherService/Push", post(ingest::push::push))
-        .route("/v1development/profiles", post(ingest::otlp::export))
-        .route(
-            "/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export",
-            post(ingest::otlp::export),
-        )
-        .route("/querier.v1.QuerierService/{method}", post(query::connect::serve))
-        .route("/adhocprofiles.v1.AdHocProfileService/{method}", post(adhoc::connect::serve))
-        .merge(unoffered)
-        .route("/pyroscope/render", get(query::render::render))
-        .route("/pyroscope/render-diff", get(query::render::render_diff))
-        .route("/pyroscope/label-values", get(query::render::label_values))
-        .route("/render", get(query::v0::render))
-        .route("/render-diff", get(query::v0::render_diff))
-        .route("/labels", get(query::v0::labels))
-        .route("/label-values", get(query::v0::label_values))
-        .route("/api/apps", get(query::v0_apps::apps))
-        .route("/api/adhoc/v1/profiles", get(adhoc::v0::profiles))
-        .route("/api/adhoc/v1/profile/{id}", get(adhoc::v0::profile))
-        .route("/api/adhoc/v1/diff/{left}/{right}", get(adhoc::v0::diff))
-        .route("/ready", get(health::ready))
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
-        .with_state(state)
+    let table = routes::table();
+    let access = table.iter().map(|(route, _)| (route.path, route.access)).collect();
+    let guard = state.auth.clone().map(|auth| auth::layer::Guard { auth, access, metrics: state.metrics.clone() });
+    let app =
+        table.into_iter().fold(Router::new(), |r, (route, handler)| r.route(route.path, handler)).with_state(state);
+    match guard {
+        Some(guard) => app.layer(axum::middleware::from_fn_with_state(Arc::new(guard), auth::layer::check)),
+        None => app,
+    }
 }

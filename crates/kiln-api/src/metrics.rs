@@ -54,17 +54,18 @@ impl Metrics {
         e.2 += s;
     }
 
-    /// The Prometheus text exposition.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition; without `per_tenant`, ingestion is
+    /// summed over tenants and no tenant is named.
+    pub fn render(&self, per_tenant: bool) -> String {
         let m = self.inner.lock().expect("metrics lock");
         let mut out = String::new();
         out.push_str("# HELP kiln_ingested_profiles_total Profiles accepted, by tenant and format.\n# TYPE kiln_ingested_profiles_total counter\n");
-        for ((t, f), v) in &m.profiles {
-            let _ = writeln!(out, "kiln_ingested_profiles_total{{tenant=\"{}\",format=\"{}\"}} {v}", esc(t), esc(f));
+        for (labels, v) in by_format(&m.profiles, per_tenant) {
+            let _ = writeln!(out, "kiln_ingested_profiles_total{{{labels}}} {v}");
         }
         out.push_str("# HELP kiln_ingested_bytes_total Request body bytes accepted, by tenant and format.\n# TYPE kiln_ingested_bytes_total counter\n");
-        for ((t, f), v) in &m.bytes {
-            let _ = writeln!(out, "kiln_ingested_bytes_total{{tenant=\"{}\",format=\"{}\"}} {v}", esc(t), esc(f));
+        for (labels, v) in by_format(&m.bytes, per_tenant) {
+            let _ = writeln!(out, "kiln_ingested_bytes_total{{{labels}}} {v}");
         }
         out.push_str("# HELP kiln_rejected_requests_total Requests refused, by reason.\n# TYPE kiln_rejected_requests_total counter\n");
         for (r, v) in &m.rejects {
@@ -84,6 +85,21 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Counters by (tenant, format) as label text and value: one line per
+/// pair, or per format summed over tenants.
+fn by_format(counters: &BTreeMap<(String, String), u64>, per_tenant: bool) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for ((t, f), v) in counters {
+        let labels = if per_tenant {
+            format!("tenant=\"{}\",format=\"{}\"", esc(t), esc(f))
+        } else {
+            format!("format=\"{}\"", esc(f))
+        };
+        *out.entry(labels).or_default() += v;
+    }
+    out
 }
 
 fn esc(s: &str) -> String {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kiln_model::ingest::limits::Limits;
 
 use crate::adhoc::AdhocStore;
+use crate::auth::Authenticator;
 use crate::decode_budget::DecodeBudget;
 use crate::ingest::IngestSink;
 use crate::ingest_rate::IngestRate;
@@ -41,6 +42,9 @@ pub struct ApiState {
     /// Saved adhoc profiles; the adhoc routes answer `unimplemented`
     /// (Connect) or 404 (v0) without one.
     pub adhoc: Option<Arc<dyn AdhocStore>>,
+    /// The credentials every route but the public ones checks; auth is off
+    /// without one.
+    pub auth: Option<Arc<Authenticator>>,
 }
 
 impl ApiState {
@@ -59,6 +63,7 @@ impl ApiState {
             series_limit: Arc::new(SeriesLimit::new(0)),
             query: None,
             adhoc: None,
+            auth: None,
         }
     }
 

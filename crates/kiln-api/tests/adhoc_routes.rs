@@ -44,15 +44,15 @@ impl Memory {
 }
 
 impl AdhocStore for Memory {
-    fn list(&self) -> Answer<'_, Vec<AdhocFile>> {
+    fn list<'a>(&'a self, _tenant: &'a str) -> Answer<'a, Vec<AdhocFile>> {
         let files = self.0.lock().unwrap().values().map(|f| f.0.clone()).collect();
         Box::pin(async move { Ok(files) })
     }
-    fn read<'a>(&'a self, id: &'a str) -> Answer<'a, (AdhocFile, Vec<u8>)> {
+    fn read<'a>(&'a self, _tenant: &'a str, id: &'a str) -> Answer<'a, (AdhocFile, Vec<u8>)> {
         let found = self.0.lock().unwrap().get(id).cloned();
         Box::pin(async move { found.ok_or_else(|| ApiError::new(ApiErrorKind::NotFound, "adhoc_id", "not found")) })
     }
-    fn save<'a>(&'a self, stem: &'a str, extension: &'a str, data: Vec<u8>) -> Answer<'a, AdhocFile> {
+    fn save<'a>(&'a self, _tenant: &'a str, stem: &'a str, extension: &'a str, data: Vec<u8>) -> Answer<'a, AdhocFile> {
         let id = format!("{stem}.{extension}");
         self.put(&id, SAVED_AT_MS, &data);
         let file = self.0.lock().unwrap()[&id].0.clone();

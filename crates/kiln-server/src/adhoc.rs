@@ -1,61 +1,96 @@
 //! The adhoc directory, `<data_dir>/adhoc`, as the API's `AdhocStore`:
 //! where `kiln adhoc` saves each run (`<name>-<YYYY-MM-DD-HH-MM-SS>.pb.gz`)
-//! and where uploads go. A profile's id is its file name; it was uploaded
-//! when the file was last modified. Files are read and written on the
+//! and where uploads go. The default tenant (`anonymous`) owns the
+//! directory itself; any other tenant its own `tenants/<name>` below it
+//! (`tenant_dir.rs`), so no tenant lists, reads or fills another's. A
+//! profile's id is its file name; it was uploaded when the file was last
+//! modified. Each tenant's directory is kept within [`AdhocLimits`]
+//! (`quota.rs`). Files are read and written on the
 //! blocking pool; an upload is written to a hidden temporary file and
 //! linked into place, so a crash never leaves a partial profile.
+
+mod quota;
+mod tenant_dir;
 
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use kiln_api::{display_name, valid_id, AdhocFile, AdhocStore, Answer, ApiError, ApiErrorKind};
+
+pub use quota::AdhocLimits;
 
 /// Largest adhoc file read, in bytes.
 const MAX_FILE_BYTES: u64 = 256 << 20;
 /// Prefix of the temporary files uploads are written to (hidden, so never listed).
 const TEMP_PREFIX: &str = ".upload-";
 
-/// A directory of adhoc profiles.
+/// A directory of adhoc profiles, one per tenant.
 pub struct AdhocDir {
-    dir: Arc<PathBuf>,
+    root: PathBuf,
     temp_seq: Arc<AtomicU64>,
+    limits: AdhocLimits,
 }
 
 impl AdhocDir {
-    /// Creates the directory if missing and removes temporary files an
-    /// interrupted upload left.
-    pub fn open(dir: PathBuf) -> io::Result<AdhocDir> {
-        fs::create_dir_all(&dir)?;
-        for entry in fs::read_dir(&dir)? {
-            let entry = entry?;
-            if entry.file_name().to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX)) {
-                fs::remove_file(entry.path())?;
+    /// Creates the directory if missing, removes temporary files an
+    /// interrupted upload left in it and in every tenant's, and brings each
+    /// within `limits`.
+    pub fn open(root: PathBuf, limits: AdhocLimits) -> io::Result<AdhocDir> {
+        fs::create_dir_all(&root)?;
+        for dir in std::iter::once(root.clone()).chain(tenant_dir::all(&root)?) {
+            remove_temp_files(&dir)?;
+            let removed = quota::enforce(&dir, limits, None, SystemTime::now())?;
+            if removed > 0 {
+                tracing::info!("removed {removed} adhoc profiles past adhoc_max_age or adhoc_max_bytes");
             }
         }
-        Ok(AdhocDir { dir: Arc::new(dir), temp_seq: Arc::new(AtomicU64::new(0)) })
+        Ok(AdhocDir { root, temp_seq: Arc::new(AtomicU64::new(0)), limits })
     }
 }
 
+fn remove_temp_files(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_name().to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX)) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 impl AdhocStore for AdhocDir {
-    fn list(&self) -> Answer<'_, Vec<AdhocFile>> {
-        let dir = self.dir.clone();
+    fn list<'a>(&'a self, tenant: &'a str) -> Answer<'a, Vec<AdhocFile>> {
+        let dir = tenant_dir::of(&self.root, tenant);
         Box::pin(blocking(move || list(&dir).map_err(|e| io_error("listing the adhoc directory", &e))))
     }
 
-    fn read<'a>(&'a self, id: &'a str) -> Answer<'a, (AdhocFile, Vec<u8>)> {
-        let (dir, id) = (self.dir.clone(), id.to_owned());
+    fn read<'a>(&'a self, tenant: &'a str, id: &'a str) -> Answer<'a, (AdhocFile, Vec<u8>)> {
+        let (dir, id) = (tenant_dir::of(&self.root, tenant), id.to_owned());
         Box::pin(blocking(move || read(&dir, &id)))
     }
 
-    fn save<'a>(&'a self, stem: &'a str, extension: &'a str, data: Vec<u8>) -> Answer<'a, AdhocFile> {
-        let (dir, stem, extension) = (self.dir.clone(), stem.to_owned(), extension.to_owned());
+    fn save<'a>(&'a self, tenant: &'a str, stem: &'a str, ext: &'a str, data: Vec<u8>) -> Answer<'a, AdhocFile> {
+        let (dir, stem, ext) = (tenant_dir::of(&self.root, tenant), stem.to_owned(), ext.to_owned());
         let temp = format!("{TEMP_PREFIX}{}-{}", std::process::id(), self.temp_seq.fetch_add(1, Ordering::Relaxed));
+        let limits = self.limits;
         Box::pin(blocking(move || {
-            save(&dir, &temp, &stem, &extension, &data).map_err(|e| io_error("saving an adhoc profile", &e))
+            if data.len() as u64 > limits.max_bytes {
+                let message = format!(
+                    "the profile is {} bytes, over the adhoc quota of {} bytes per tenant (adhoc_max_bytes)",
+                    data.len(),
+                    limits.max_bytes
+                );
+                return Err(ApiError::new(ApiErrorKind::TooLarge, "adhoc_quota", message));
+            }
+            fs::create_dir_all(&dir).map_err(|e| io_error("creating the tenant's adhoc directory", &e))?;
+            let file = save(&dir, &temp, &stem, &ext, &data).map_err(|e| io_error("saving an adhoc profile", &e))?;
+            quota::enforce(&dir, limits, Some(&file.id), SystemTime::now())
+                .map_err(|e| io_error("applying the adhoc quota", &e))?;
+            Ok(file)
         }))
     }
 }
@@ -77,10 +112,15 @@ fn describe(file_name: &str, meta: &Metadata) -> AdhocFile {
     }
 }
 
-/// Every regular file (or link to one) whose name is a valid id.
+/// Every regular file (or link to one) whose name is a valid id; none
+/// when the tenant has no directory yet.
 fn list(dir: &Path) -> io::Result<Vec<AdhocFile>> {
     let mut files = Vec::new();
-    for entry in fs::read_dir(dir)? {
+    let entries = match fs::read_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(files),
+        other => other?,
+    };
+    for entry in entries {
         let entry = entry?;
         let Some(name) = entry.file_name().to_str().filter(|n| valid_id(n)).map(str::to_owned) else { continue };
         match fs::metadata(entry.path()) {

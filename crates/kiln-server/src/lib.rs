@@ -16,7 +16,7 @@ mod server;
 mod sink;
 mod staging;
 
-pub use config::{Config, Connections};
+pub use config::{new_token, new_user, Config, Connections, TokenEntry, UserEntry};
 pub use error::ServerError;
 pub use query::{QueryLimits, StoreQuery};
 pub use server::{start, Running};

@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use kiln_api::auth::Authenticator;
 use kiln_api::{router, ApiState};
 use kiln_store::{Store, StoreConfig};
 use object_store::local::LocalFileSystem;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::adhoc::AdhocDir;
+use crate::adhoc::{AdhocDir, AdhocLimits};
 use crate::config::Config;
 use crate::error::ServerError;
 use crate::fd_limit::{connection_capacity, raise_open_file_limit};
@@ -43,8 +44,9 @@ impl Running {
     }
 }
 
-fn api_state(config: &Config, store: Store, adhoc: AdhocDir) -> ApiState {
+fn api_state(config: &Config, store: Store, adhoc: AdhocDir, auth: Option<Authenticator>) -> ApiState {
     let mut state = ApiState::new(Arc::new(StoreSink(store.clone())));
+    state.auth = auth.map(Arc::new);
     state.query = Some(Arc::new(StoreQuery(store, config.query_limits())));
     state.adhoc = Some(Arc::new(adhoc));
     state.body_limit = config.max_body_bytes;
@@ -64,6 +66,8 @@ fn api_state(config: &Config, store: Store, adhoc: AdhocDir) -> ApiState {
 /// Opens the store and starts serving; `signals` makes SIGINT/SIGTERM stop
 /// it gracefully.
 pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool) -> Result<Running, ServerError> {
+    // A wrong credential entry stops the start before anything is opened.
+    let auth = config.authenticator()?;
     let data_dir = config.data_dir(env);
     let store_dir = data_dir.join("store");
     std::fs::create_dir_all(&store_dir)?;
@@ -79,11 +83,18 @@ pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool
     };
     let store = Store::open(Arc::new(fs), store_config).await?;
     // Where `kiln adhoc` saves its runs when both use the default data directory.
-    let adhoc = AdhocDir::open(data_dir.join("adhoc"))?;
-    let app = router(api_state(&config, store.clone(), adhoc));
+    let adhoc_limits = AdhocLimits { max_bytes: config.adhoc_max_bytes, max_age: config.adhoc_max_age };
+    let adhoc = AdhocDir::open(data_dir.join("adhoc"), adhoc_limits)?;
+    let app = router(api_state(&config, store.clone(), adhoc, auth));
     let serving = serving(&config).await?;
     let addr = serving.listener.local_addr()?;
     tracing::info!("kiln server listening on {addr}, data in {}", data_dir.display());
+    if !config.auth_enabled && !addr.ip().is_loopback() {
+        tracing::warn!(
+            "authentication is off and {addr} is reachable from other machines: anyone who reaches it reads and \
+             writes every tenant. Set auth_enabled with tokens (`kiln token create`), or listen on 127.0.0.1"
+        );
+    }
     let (stop, stopped) = oneshot::channel::<()>();
     let done = tokio::spawn(async move {
         let shutdown = async move {

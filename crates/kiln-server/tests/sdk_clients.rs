@@ -292,6 +292,26 @@ async fn python_sdk_pushes_cpu_profiles_where_the_hot_function_dominates() {
     assert_hot_function_dominates(&store, &expected, &printed(&out)).await;
 }
 
+/// Issue #15: with auth on, the Python SDK's Basic auth (a user made by
+/// `kiln token create --user`, Argon2id) and `tenant_id` store its
+/// profiles in that tenant, and nowhere else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_sdk_with_basic_auth_pushes_into_its_users_tenant() {
+    let python = python_sdk().await;
+    let role = kiln_api::auth::Role::Ingest;
+    let (_, user) = kiln_server::new_user("py-sdk", Some("sdk-password".into()), role, &["team-py".into()]);
+    let dir = tempfile::tempdir().unwrap();
+    let running = common::start_on_loopback_with(dir.path(), &format!("auth_enabled = true\n{user}")).await;
+    let server = TestServer { running, dir };
+    let app = sdk_dir().join("python/app.py");
+    let args = [app.to_str().unwrap(), &server.url(), PROFILE_SECONDS, "py-sdk", "sdk-password", "team-py"];
+    let out = run("python SDK client with Basic auth", CLIENT_TIMEOUT, &python, &args, &[], &sdk_dir()).await;
+    let (store, _dir) = server.stop_and_open().await;
+    let service = LabelsEqual(vec![("service_name".into(), "kiln-sdk-python".into())]);
+    assert!(!store.series("team-py", &service, ALL).is_empty(), "nothing stored for team-py\n{}", printed(&out));
+    assert!(store_series(&store).is_empty(), "nothing in the default tenant");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_sdk_posts_pprof_to_ingest_where_the_hot_function_dominates() {
     let dir = node_sdk().await;

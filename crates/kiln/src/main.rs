@@ -6,6 +6,7 @@ mod convert_cmd;
 mod diff_cmd;
 mod query_cmd;
 mod server_cmd;
+mod token_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -29,6 +30,8 @@ enum Command {
     Query(query_cmd::QueryArgs),
     /// Run the server: ingest from Pyroscope SDKs and agents on port 4040.
     Server(server_cmd::ServerArgs),
+    /// Make API tokens and Basic users for a server with authentication on.
+    Token(token_cmd::TokenArgs),
 }
 
 /// A duration flag in kiln's one grammar (`500ms`, `30s`, `1.5m`, `2h`, `30d`).
@@ -44,5 +47,6 @@ fn main() -> anyhow::Result<()> {
         Command::Diff(args) => std::process::exit(diff_cmd::run(args)?),
         Command::Query(args) => query_cmd::run(args),
         Command::Server(args) => server_cmd::run(args),
+        Command::Token(args) => token_cmd::run(args),
     }
 }

@@ -44,6 +44,10 @@ struct Common {
     /// Tenant, sent as `X-Scope-OrgID`.
     #[arg(long)]
     tenant: Option<String>,
+    /// API token of a server with auth on, sent as `Authorization: Bearer`
+    /// [default: $KILN_TOKEN, which `ps` does not show].
+    #[arg(long)]
+    token: Option<String>,
     /// Label selector, e.g. `{service_name="api"}`.
     #[arg(long, default_value = "{}")]
     query: String,
@@ -127,7 +131,8 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
 impl Common {
     /// The client and the range in Unix ms.
     fn open(&self) -> anyhow::Result<(Client, i64, i64)> {
-        let client = Client::new(&self.url, self.tenant.clone())?;
+        let token = self.token.clone().or_else(|| std::env::var("KILN_TOKEN").ok().filter(|t| !t.is_empty()));
+        let client = Client::new(&self.url, self.tenant.clone(), token)?;
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos() as i64;
         let ms = |flag: &str, v: &str| -> anyhow::Result<i64> {
             let nanos = kiln_model::ingest::attime::parse(v, now).with_context(|| format!("--{flag} {v:?}"))?;

@@ -1,10 +1,8 @@
 //! `POST /adhocprofiles.v1.AdHocProfileService/<Method>` over Connect
 //! (proto and JSON) and gRPC, as Profiles Drilldown calls it: `List`,
 //! `Get`, `Diff` and `Upload` over the state's [`AdhocStore`]. Decoding
-//! and rendering run on the blocking pool. Every tenant sees the same
-//! directory.
-
-use std::sync::Arc;
+//! and rendering run on the blocking pool. Each tenant sees its own
+//! files.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -14,11 +12,12 @@ use base64::Engine;
 use prost::Message;
 
 use crate::adhoc::render::{self, Parsed, Rendered};
-use crate::adhoc::{checked_id, file_stem, AdhocFile, AdhocStore};
+use crate::adhoc::{checked_id, file_stem, AdhocFile, TenantFiles};
 use crate::blocking::{blocking, encoded};
 use crate::connect::serve_method;
 use crate::error::{ApiError, ApiErrorKind};
 use crate::pb::adhocprofiles::v1 as a;
+use crate::request::tenant;
 use crate::state::ApiState;
 
 const SERVICE: &str = "adhocprofiles.v1.AdHocProfileService";
@@ -31,16 +30,26 @@ pub async fn serve(
     body: Body,
 ) -> Response {
     let (store, now, name) = (state.adhoc.clone(), state.now(), method.as_str());
-    let call = move |store, request: Vec<u8>| async move { dispatch(store, name, &request, now).await };
+    let tenant = tenant(&headers);
+    let call = move |store, request: Vec<u8>| async move {
+        let files = TenantFiles { store, tenant: tenant? };
+        dispatch(&files, name, &request, now).await
+    };
     serve_method(&state, SERVICE, "adhoc", &method, &headers, body, store, call).await
 }
 
-async fn dispatch(store: Arc<dyn AdhocStore>, method: &str, req: &[u8], now: i64) -> Result<Vec<u8>, ApiError> {
+/// `Upload`, on a route of its own: it writes, so auth asks more of it
+/// than of the other methods.
+pub async fn serve_upload(state: State<ApiState>, headers: HeaderMap, body: Body) -> Response {
+    serve(state, Path("Upload".to_owned()), headers, body).await
+}
+
+async fn dispatch(files: &TenantFiles, method: &str, req: &[u8], now: i64) -> Result<Vec<u8>, ApiError> {
     match method {
-        "List" => encoded(list(store.as_ref()).await?).await,
-        "Get" => encoded(get(store.as_ref(), decode(req)?).await?).await,
-        "Diff" => encoded(diff(store.as_ref(), decode(req)?).await?).await,
-        "Upload" => encoded(upload(store.as_ref(), decode(req)?, now).await?).await,
+        "List" => encoded(list(files).await?).await,
+        "Get" => encoded(get(files, decode(req)?).await?).await,
+        "Diff" => encoded(diff(files, decode(req)?).await?).await,
+        "Upload" => encoded(upload(files, decode(req)?, now).await?).await,
         other => Err(ApiError::new(ApiErrorKind::Internal, "adhoc", format!("{other} has no handler"))),
     }
 }
@@ -50,7 +59,7 @@ fn decode<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
 }
 
 /// Every saved profile, newest first (then by id).
-pub async fn list(store: &dyn AdhocStore) -> Result<a::AdHocProfilesListResponse, ApiError> {
+pub async fn list(store: &TenantFiles) -> Result<a::AdHocProfilesListResponse, ApiError> {
     let mut files = store.list().await?;
     files.sort_by(|x, y| y.uploaded_at_ms.cmp(&x.uploaded_at_ms).then_with(|| x.id.cmp(&y.id)));
     let profiles = files
@@ -60,16 +69,13 @@ pub async fn list(store: &dyn AdhocStore) -> Result<a::AdHocProfilesListResponse
     Ok(a::AdHocProfilesListResponse { profiles })
 }
 
-async fn get(store: &dyn AdhocStore, r: a::AdHocProfilesGetRequest) -> Result<a::AdHocProfilesGetResponse, ApiError> {
+async fn get(store: &TenantFiles, r: a::AdHocProfilesGetRequest) -> Result<a::AdHocProfilesGetResponse, ApiError> {
     let (file, parsed) = load(store, &r.id).await?;
     let rendered = blocking(move || Ok(parsed.render(r.profile_type.as_deref(), r.max_nodes))).await?;
     Ok(get_response(file, rendered))
 }
 
-async fn diff(
-    store: &dyn AdhocStore,
-    r: a::AdHocProfilesDiffRequest,
-) -> Result<a::AdHocProfilesDiffResponse, ApiError> {
+async fn diff(store: &TenantFiles, r: a::AdHocProfilesDiffRequest) -> Result<a::AdHocProfilesDiffResponse, ApiError> {
     let (left, right) = futures::try_join!(load(store, &r.left_id), load(store, &r.right_id))?;
     let rendered = blocking(move || render::diff(&left.1, &right.1, r.profile_type.as_deref(), r.max_nodes)).await?;
     Ok(a::AdHocProfilesDiffResponse {
@@ -79,7 +85,7 @@ async fn diff(
 }
 
 async fn upload(
-    store: &dyn AdhocStore,
+    store: &TenantFiles,
     r: a::AdHocProfilesUploadRequest,
     now_nanos: i64,
 ) -> Result<a::AdHocProfilesGetResponse, ApiError> {
@@ -103,7 +109,7 @@ async fn upload(
 
 /// A file and its profiles; a file that does not decode is an error for
 /// its id only.
-pub async fn load(store: &dyn AdhocStore, id: &str) -> Result<(AdhocFile, Parsed), ApiError> {
+pub async fn load(store: &TenantFiles, id: &str) -> Result<(AdhocFile, Parsed), ApiError> {
     let (file, data) = store.read(checked_id(id)?).await?;
     let id = file.id.clone();
     let parsed = blocking(move || {

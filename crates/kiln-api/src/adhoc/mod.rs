@@ -7,5 +7,5 @@ mod render;
 mod store;
 pub(crate) mod v0;
 
-pub(crate) use store::{checked_id, file_stem};
+pub(crate) use store::{checked_id, file_stem, TenantFiles};
 pub use store::{display_name, valid_id, AdhocFile, AdhocStore};

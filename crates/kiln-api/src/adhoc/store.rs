@@ -3,6 +3,8 @@
 //! the routes are tested without one. `kiln-server` implements it over
 //! `<data_dir>/adhoc`.
 
+use std::sync::Arc;
+
 use crate::error::ApiError;
 use crate::query::Answer;
 
@@ -18,16 +20,38 @@ pub struct AdhocFile {
     pub uploaded_at_ms: i64,
 }
 
-/// Where adhoc profiles live. Ids given to [`AdhocStore::read`] have
+/// Where adhoc profiles live, each tenant's apart: no call for one tenant
+/// sees or changes another's files. Ids given to [`AdhocStore::read`] have
 /// passed [`valid_id`].
 pub trait AdhocStore: Send + Sync {
-    /// Every saved profile, in any order.
-    fn list(&self) -> Answer<'_, Vec<AdhocFile>>;
-    /// One profile's metadata and bytes; `NotFound` for an unknown id.
-    fn read<'a>(&'a self, id: &'a str) -> Answer<'a, (AdhocFile, Vec<u8>)>;
-    /// Saves `data` as a new file `<stem>.<extension>` (or a free variant
-    /// of that name) and describes it. `stem` is path-safe.
-    fn save<'a>(&'a self, stem: &'a str, extension: &'a str, data: Vec<u8>) -> Answer<'a, AdhocFile>;
+    /// Every profile the tenant saved, in any order.
+    fn list<'a>(&'a self, tenant: &'a str) -> Answer<'a, Vec<AdhocFile>>;
+    /// One of the tenant's profiles and its bytes; `NotFound` for an
+    /// unknown id.
+    fn read<'a>(&'a self, tenant: &'a str, id: &'a str) -> Answer<'a, (AdhocFile, Vec<u8>)>;
+    /// Saves `data` for the tenant as a new file `<stem>.<extension>` (or
+    /// a free variant of that name) and describes it. `stem` is path-safe.
+    fn save<'a>(&'a self, tenant: &'a str, stem: &'a str, extension: &'a str, data: Vec<u8>) -> Answer<'a, AdhocFile>;
+}
+
+/// One tenant's files: what the routes hold once they know the tenant.
+pub(crate) struct TenantFiles {
+    pub store: Arc<dyn AdhocStore>,
+    pub tenant: String,
+}
+
+impl TenantFiles {
+    pub async fn list(&self) -> Result<Vec<AdhocFile>, ApiError> {
+        self.store.list(&self.tenant).await
+    }
+
+    pub async fn read(&self, id: &str) -> Result<(AdhocFile, Vec<u8>), ApiError> {
+        self.store.read(&self.tenant, id).await
+    }
+
+    pub async fn save(&self, stem: &str, extension: &str, data: Vec<u8>) -> Result<AdhocFile, ApiError> {
+        self.store.save(&self.tenant, stem, extension, data).await
+    }
 }
 
 /// Whether `id` can name a file of the store and nothing outside it: 1 to

@@ -6,17 +6,18 @@
 //! `GET /api/adhoc/v1/diff/{left}/{right}` (a `double` one).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
 
 use crate::adhoc::connect::{list, load};
 use crate::adhoc::render;
-use crate::adhoc::AdhocStore;
+use crate::adhoc::TenantFiles;
 use crate::blocking::blocking;
 use crate::error::{ApiError, ApiErrorKind};
+use crate::request::tenant;
 use crate::response::{answer, go_json, json_response};
 use crate::state::ApiState;
 
@@ -29,26 +30,32 @@ struct Listed {
 }
 
 /// `GET /api/adhoc/v1/profiles`.
-pub async fn profiles(State(state): State<ApiState>) -> Response {
-    answer(listed(&state).await)
+pub async fn profiles(State(state): State<ApiState>, headers: HeaderMap) -> Response {
+    answer(listed(&state, &headers).await)
 }
 
 /// `GET /api/adhoc/v1/profile/{id}`.
-pub async fn profile(State(state): State<ApiState>, Path(id): Path<String>) -> Response {
-    answer(single(&state, &id).await)
+pub async fn profile(State(state): State<ApiState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    answer(single(&state, &headers, &id).await)
 }
 
 /// `GET /api/adhoc/v1/diff/{left}/{right}`.
-pub async fn diff(State(state): State<ApiState>, Path((left, right)): Path<(String, String)>) -> Response {
-    answer(double(&state, &left, &right).await)
+pub async fn diff(
+    State(state): State<ApiState>,
+    Path((left, right)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    answer(double(&state, &headers, &left, &right).await)
 }
 
-fn store(state: &ApiState) -> Result<Arc<dyn AdhocStore>, ApiError> {
-    state.adhoc.clone().ok_or_else(|| ApiError::new(ApiErrorKind::NotFound, "adhoc", "this server has no adhoc store"))
+/// The request's tenant's files.
+fn files(state: &ApiState, headers: &HeaderMap) -> Result<TenantFiles, ApiError> {
+    let no_store = || ApiError::new(ApiErrorKind::NotFound, "adhoc", "this server has no adhoc store");
+    Ok(TenantFiles { store: state.adhoc.clone().ok_or_else(no_store)?, tenant: tenant(headers)? })
 }
 
-async fn listed(state: &ApiState) -> Result<Response, ApiError> {
-    let files = list(store(state)?.as_ref()).await?.profiles;
+async fn listed(state: &ApiState, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let files = list(&files(state, headers)?).await?.profiles;
     let by_id: BTreeMap<String, Listed> = files
         .into_iter()
         .map(|f| {
@@ -59,15 +66,15 @@ async fn listed(state: &ApiState) -> Result<Response, ApiError> {
     Ok(json_response(go_json(&by_id)))
 }
 
-async fn single(state: &ApiState, id: &str) -> Result<Response, ApiError> {
-    let (_, parsed) = load(store(state)?.as_ref(), id).await?;
+async fn single(state: &ApiState, headers: &HeaderMap, id: &str) -> Result<Response, ApiError> {
+    let (_, parsed) = load(&files(state, headers)?, id).await?;
     let rendered = blocking(move || Ok(parsed.render(None, None))).await?;
     Ok(json_response(rendered.flamebearer))
 }
 
-async fn double(state: &ApiState, left: &str, right: &str) -> Result<Response, ApiError> {
-    let store = store(state)?;
-    let (l, r) = futures::try_join!(load(store.as_ref(), left), load(store.as_ref(), right))?;
+async fn double(state: &ApiState, headers: &HeaderMap, left: &str, right: &str) -> Result<Response, ApiError> {
+    let files = files(state, headers)?;
+    let (l, r) = futures::try_join!(load(&files, left), load(&files, right))?;
     let rendered = blocking(move || render::diff(&l.1, &r.1, None, None)).await?;
     Ok(json_response(rendered.flamebearer))
 }

@@ -63,6 +63,8 @@ fn code(e: &ApiError) -> &'static str {
         ApiErrorKind::InvalidArgument | ApiErrorKind::Rejected | ApiErrorKind::UnsupportedMediaType => "3",
         ApiErrorKind::BodyRead => "4",
         ApiErrorKind::NotFound => "5",
+        ApiErrorKind::PermissionDenied => "7",
+        ApiErrorKind::Unauthenticated => "16",
         ApiErrorKind::TooLarge | ApiErrorKind::Throttled { .. } => "8",
         ApiErrorKind::Internal => "13",
         ApiErrorKind::Unavailable => "14",

@@ -8,6 +8,7 @@
 //! `kiln`). The connection keys (`connections.rs`) are top-level keys
 //! too, deserialized into their own struct.
 
+mod auth;
 mod connections;
 mod durations;
 mod limits;
@@ -21,6 +22,8 @@ use serde::Deserialize;
 
 use crate::error::ServerError;
 pub use connections::{enabled, Connections};
+
+pub use auth::{new_token, new_user, TokenEntry, UserEntry};
 
 /// Everything `kiln server` can be told. Field names are the TOML keys;
 /// the environment variable of `foo_bar` is `KILN_FOO_BAR`. Durations take
@@ -73,6 +76,18 @@ pub struct Config {
     /// Largest `max_nodes` a query may ask for; `0` leaves kiln-query's own
     /// cap.
     pub max_query_nodes: i64,
+    /// Bytes of adhoc profiles each tenant keeps (oldest dropped first).
+    pub adhoc_max_bytes: u64,
+    /// Drop adhoc profiles older than this; keep them forever when unset.
+    #[serde(deserialize_with = "durations::optional")]
+    pub adhoc_max_age: Option<Duration>,
+    /// Authentication (`auth.rs`): every route but `/ready`, `/healthz`
+    /// (and `/metrics` when public) needs a token or Basic user below.
+    pub auth_enabled: bool,
+    pub auth_tokens: Vec<TokenEntry>,
+    pub auth_users: Vec<UserEntry>,
+    /// With auth on, `/metrics` without a credential (no tenant named).
+    pub metrics_public: bool,
 }
 
 impl Default for Config {
@@ -99,6 +114,12 @@ impl Default for Config {
             max_series_per_tenant: 0,
             max_query_range: Duration::ZERO,
             max_query_nodes: 0,
+            adhoc_max_bytes: 1 << 30,
+            adhoc_max_age: None,
+            auth_enabled: false,
+            auth_tokens: Vec::new(),
+            auth_users: Vec::new(),
+            metrics_public: false,
         }
     }
 }

@@ -14,12 +14,17 @@ use prost::Message;
 use kiln_server::{Config, Running};
 
 pub async fn start_on_loopback(data_dir: &Path) -> Running {
+    start_on_loopback_with(data_dir, "").await
+}
+
+/// The same with a configuration file's text (auth keys, ...).
+pub async fn start_on_loopback_with(data_dir: &Path, file: &str) -> Running {
     let flags: BTreeMap<String, String> =
         [("listen", "127.0.0.1:0"), ("data_dir", data_dir.to_str().unwrap()), ("reject_older_than", "0")]
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-    let config = Config::load(None, &BTreeMap::new(), &flags).unwrap();
+    let config = Config::load(Some(file), &BTreeMap::new(), &flags).unwrap();
     kiln_server::start(config, &BTreeMap::new(), false).await.unwrap()
 }
 

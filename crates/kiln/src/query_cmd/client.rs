@@ -9,15 +9,17 @@ use prost::Message;
 pub struct Client {
     url: Url,
     tenant: Option<String>,
+    /// `Bearer <token>` when the server checks credentials.
+    authorization: Option<String>,
     runtime: tokio::runtime::Runtime,
 }
 
 impl Client {
     /// A client of `http://host[:port][/prefix]`; `https` is refused.
-    pub fn new(url: &str, tenant: Option<String>) -> anyhow::Result<Client> {
+    pub fn new(url: &str, tenant: Option<String>, token: Option<String>) -> anyhow::Result<Client> {
         let url = Url::parse(url)?;
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Client { url, tenant, runtime })
+        Ok(Client { url, tenant, authorization: token.map(|t| format!("Bearer {t}")), runtime })
     }
 
     /// Calls `method` and decodes its response.
@@ -32,6 +34,9 @@ impl Client {
         let mut headers = vec![("content-type", "application/proto"), ("connect-protocol-version", "1")];
         if let Some(t) = &self.tenant {
             headers.push(("x-scope-orgid", t));
+        }
+        if let Some(a) = &self.authorization {
+            headers.push(("authorization", a));
         }
         let response = self.runtime.block_on(self.url.post(&target, &headers, req.encode_to_vec()))?;
         if response.status == 200 {

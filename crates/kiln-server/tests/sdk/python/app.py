@@ -1,6 +1,6 @@
 """Profiles burn_cpu_in_python with the Python Pyroscope SDK (Push API).
 
-Usage: app.py <server-url> <seconds>
+Usage: app.py <server-url> <seconds> [<basic-auth-user> <password> <tenant>]
 """
 import sys
 import time
@@ -18,9 +18,13 @@ def burn_cpu_in_python(until):
 
 def main():
     url, seconds = sys.argv[1], float(sys.argv[2])
+    user, password, tenant = (sys.argv[3:6] + ["", "", ""])[:3]
     pyroscope.configure(
         application_name="kiln-sdk-python",
         server_address=url,
+        basic_auth_username=user,
+        basic_auth_password=password,
+        tenant_id=tenant,
         tags={"env": "sdk-test", "sdk": "python"},
         upload_interval=1,
         enable_logging=True,
