@@ -32,6 +32,21 @@ impl Error {
     pub fn corrupt(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Corrupt, message)
     }
+
+    /// A failed write, told to clients without the file system path
+    /// `object_store` names: `what` and the innermost I/O error (such as
+    /// "No space left on device (os error 28)"). The whole error is logged.
+    pub(crate) fn write_failed(what: &str, e: object_store::Error) -> Self {
+        tracing::warn!("{what} failed: {e}");
+        let mut io = None;
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = source {
+            io = s.downcast_ref::<std::io::Error>().or(io);
+            source = s.source();
+        }
+        let cause = io.map_or_else(|| "the object store failed (see the server log)".to_owned(), |io| io.to_string());
+        Error::new(ErrorKind::Storage, format!("{what} failed: {cause}"))
+    }
 }
 
 impl fmt::Display for Error {
