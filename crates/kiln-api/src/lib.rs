@@ -54,7 +54,7 @@ use axum::Router;
 pub use adhoc::{display_name, valid_id, AdhocFile, AdhocStore};
 pub use error::{ApiError, ApiErrorKind};
 pub use ingest::{IngestSink, Ingested, SeriesRef, SinkError, SinkErrorKind};
-pub use metrics::Metrics;
+pub use metrics::{Metrics, MetricsSource};
 pub use query::{Answer, QueryService};
 pub use request::{DEFAULT_TENANT, TENANT_HEADER};
 pub use state::{ApiState, Clock};

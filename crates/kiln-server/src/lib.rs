@@ -14,6 +14,7 @@ mod serve;
 mod server;
 mod sink;
 mod staging;
+mod store_metrics;
 
 pub use config::{Config, Connections};
 pub use error::ServerError;
