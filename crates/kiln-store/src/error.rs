@@ -62,3 +62,38 @@ impl From<object_store::Error> for Error {
         Error::new(ErrorKind::Storage, e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `object_store`'s local store returns: its own error naming the
+    /// file, over the I/O error.
+    #[derive(Debug)]
+    struct Named(std::io::Error);
+
+    impl fmt::Display for Named {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "Unable to copy data to file /srv/kiln/store/blocks/t/x.kiln#1: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Named {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_failed_write_names_the_io_error_and_no_path() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let e = object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(Named(full)) };
+        let e = Error::write_failed("writing a block", e);
+        assert_eq!(e.kind, ErrorKind::Storage);
+        assert!(e.message.starts_with("writing a block failed: No space left on device"), "{}", e.message);
+        assert!(!e.message.contains('/'), "{}", e.message);
+        let other = object_store::Error::Generic { store: "S3", source: "HTTP 500 from s3://bucket/x".into() };
+        let e = Error::write_failed("writing a block", other);
+        assert_eq!(e.message, "writing a block failed: the object store failed (see the server log)");
+    }
+}
