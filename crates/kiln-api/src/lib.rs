@@ -63,7 +63,7 @@ pub use decode_budget::DecodeBudget;
 pub use error::{ApiError, ApiErrorKind};
 pub use ingest::{IngestSink, Ingested, SeriesRef, SinkError, SinkErrorKind};
 pub use ingest_rate::IngestRate;
-pub use metrics::Metrics;
+pub use metrics::{Metrics, MetricsSource};
 pub use query::{Answer, QueryService};
 pub use request::{DEFAULT_TENANT, TENANT_HEADER};
 pub use routes::{routes, Route};

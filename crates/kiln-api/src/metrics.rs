@@ -1,18 +1,25 @@
 //! Counters behind `/metrics`, in the Prometheus text format: ingested
 //! profiles and bytes per tenant and format, rejects by reason, sample
-//! values clamped, request latency per route.
+//! values clamped, request latency per route; and what other parts of the
+//! server count (the store's damaged objects), appended by the sources
+//! they add.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Latency histogram buckets in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
+/// Appends metrics kept elsewhere to the exposition, `# HELP` and
+/// `# TYPE` lines included.
+pub type MetricsSource = Arc<dyn Fn(&mut String) + Send + Sync>;
+
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    sources: Mutex<Vec<MetricsSource>>,
 }
 
 #[derive(Default)]
@@ -30,6 +37,11 @@ impl Metrics {
         let key = (tenant.to_owned(), format.to_owned());
         *m.profiles.entry(key.clone()).or_default() += profiles;
         *m.bytes.entry(key).or_default() += bytes;
+    }
+
+    /// Adds a source whose metrics every exposition ends with.
+    pub fn add_source(&self, source: MetricsSource) {
+        self.sources.lock().expect("metrics sources lock").push(source);
     }
 
     pub fn rejected(&self, reason: &str) {
@@ -82,6 +94,10 @@ impl Metrics {
             let _ = writeln!(out, "kiln_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {count}");
             let _ = writeln!(out, "kiln_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
             let _ = writeln!(out, "kiln_request_duration_seconds_count{{route=\"{route}\"}} {count}");
+        }
+        drop(m);
+        for source in self.sources.lock().expect("metrics sources lock").iter() {
+            source(&mut out);
         }
         out
     }

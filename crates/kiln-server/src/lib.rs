@@ -15,6 +15,7 @@ mod serve;
 mod server;
 mod sink;
 mod staging;
+mod store_metrics;
 
 pub use config::{new_token, new_user, Config, Connections, TokenEntry, UserEntry};
 pub use error::ServerError;

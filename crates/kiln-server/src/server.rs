@@ -20,6 +20,7 @@ use crate::fd_limit::{connection_capacity, raise_open_file_limit};
 use crate::query::StoreQuery;
 use crate::serve::{serve, tls_acceptor, Serving};
 use crate::sink::StoreSink;
+use crate::store_metrics::store_metrics;
 
 /// A started server: where it listens and how to stop it.
 pub struct Running {
@@ -47,6 +48,7 @@ impl Running {
 fn api_state(config: &Config, store: Store, adhoc: AdhocDir, auth: Option<Authenticator>) -> ApiState {
     let mut state = ApiState::new(Arc::new(StoreSink(store.clone())));
     state.auth = auth.map(Arc::new);
+    state.metrics.add_source(store_metrics(store.clone()));
     state.query = Some(Arc::new(StoreQuery(store, config.query_limits())));
     state.adhoc = Some(Arc::new(adhoc));
     state.body_limit = config.max_body_bytes;

@@ -142,7 +142,7 @@ impl Store {
             let bytes = objects::get(self.inner.object_store.as_ref(), &o.path).await?;
             if let Err(e) = copy_source(&mut out, &mut gathered, &bytes, &keep) {
                 // A damaged object is left alone, not consolidated.
-                self.report_corrupt(format!("{}: {e}", o.path));
+                self.quarantine(o, e.to_string()).await;
                 return out.writer.abort().await.map_err(Error::from);
             }
             out.writer.wait_for_capacity(2).await?;

@@ -32,6 +32,21 @@ impl Error {
     pub fn corrupt(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Corrupt, message)
     }
+
+    /// A failed write, told to clients without the file system path
+    /// `object_store` names: `what` and the innermost I/O error (such as
+    /// "No space left on device (os error 28)"). The whole error is logged.
+    pub(crate) fn write_failed(what: &str, e: object_store::Error) -> Self {
+        tracing::warn!("{what} failed: {e}");
+        let mut io = None;
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(s) = source {
+            io = s.downcast_ref::<std::io::Error>().or(io);
+            source = s.source();
+        }
+        let cause = io.map_or_else(|| "the object store failed (see the server log)".to_owned(), |io| io.to_string());
+        Error::new(ErrorKind::Storage, format!("{what} failed: {cause}"))
+    }
 }
 
 impl fmt::Display for Error {
@@ -45,5 +60,40 @@ impl std::error::Error for Error {}
 impl From<object_store::Error> for Error {
     fn from(e: object_store::Error) -> Self {
         Error::new(ErrorKind::Storage, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `object_store`'s local store returns: its own error naming the
+    /// file, over the I/O error.
+    #[derive(Debug)]
+    struct Named(std::io::Error);
+
+    impl fmt::Display for Named {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "Unable to copy data to file /srv/kiln/store/blocks/t/x.kiln#1: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Named {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_failed_write_names_the_io_error_and_no_path() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let e = object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(Named(full)) };
+        let e = Error::write_failed("writing a block", e);
+        assert_eq!(e.kind, ErrorKind::Storage);
+        assert!(e.message.starts_with("writing a block failed: No space left on device"), "{}", e.message);
+        assert!(!e.message.contains('/'), "{}", e.message);
+        let other = object_store::Error::Generic { store: "S3", source: "HTTP 500 from s3://bucket/x".into() };
+        let e = Error::write_failed("writing a block", other);
+        assert_eq!(e.message, "writing a block failed: the object store failed (see the server log)");
     }
 }

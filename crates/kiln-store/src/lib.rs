@@ -22,6 +22,7 @@ mod merge;
 mod objects;
 mod partition;
 mod profile_by_id;
+mod quarantine;
 mod read;
 mod read_call_site;
 mod read_merge;

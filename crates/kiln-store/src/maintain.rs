@@ -159,7 +159,7 @@ impl Store {
             let bytes = objects::get(self.inner.object_store.as_ref(), &o.path).await?;
             if let Err(e) = merge_block(&mut merger, &bytes, &self.inner.symbols, &keep) {
                 // A damaged object is left alone, not merged.
-                self.report_corrupt(format!("{}: {e}", o.path));
+                self.quarantine(o, e.to_string()).await;
                 return Ok(());
             }
         }

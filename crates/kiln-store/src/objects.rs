@@ -161,9 +161,11 @@ pub fn new_block_id(now_nanos: i64) -> String {
     format!("{:016x}-{:08x}-{:04x}", now_nanos.max(0), std::process::id(), n & 0xffff_ffff)
 }
 
+/// Writes an object; a failure names no file system path (see
+/// [`Error::write_failed`]).
 pub async fn put(store: &dyn ObjectStore, path: &Path, bytes: Vec<u8>) -> Result<()> {
-    store.put(path, PutPayload::from(Bytes::from(bytes))).await?;
-    Ok(())
+    let written = store.put(path, PutPayload::from(Bytes::from(bytes))).await;
+    written.map(drop).map_err(|e| Error::write_failed("writing a block", e))
 }
 
 pub async fn get(store: &dyn ObjectStore, path: &Path) -> Result<Bytes> {

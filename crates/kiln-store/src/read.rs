@@ -108,7 +108,7 @@ impl Store {
         let wanted: Vec<pb::Section> =
             all_sections(pm).iter().zip(part.sections()).filter_map(|(s, w)| w.then_some(*s).flatten()).collect();
         if wanted.iter().any(|s| s.offset.checked_add(s.length).is_none_or(|e| e > object.size)) {
-            self.report_corrupt(format!("{} partition {partition}: a section lies outside the object", object.path));
+            self.quarantine(object, format!("partition {partition}: a section lies outside the object")).await;
             return Ok(None);
         }
         let ranges: Vec<_> = wanted.iter().map(|s| s.offset..s.offset + s.length).collect();
@@ -133,7 +133,7 @@ impl Store {
                 Ok(Some(p))
             }
             Err(e) => {
-                self.report_corrupt(format!("{} partition {partition}: {e}", object.path));
+                self.quarantine(object, format!("partition {partition}: {e}")).await;
                 Ok(None)
             }
         }

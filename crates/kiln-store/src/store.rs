@@ -17,6 +17,7 @@ use crate::ingest::{Head, IngestProfile};
 use crate::merge::compute_rollups;
 use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
 use crate::partition::Partition;
+use crate::quarantine;
 use crate::symbol_cache::SymbolCache;
 
 /// The current time in Unix nanoseconds; injectable for tests.
@@ -131,8 +132,11 @@ impl Store {
             objects::delete(object_store.as_ref(), &o.path).await?;
         }
         let corrupt: Vec<String> = bad.iter().map(|(p, e)| format!("{p}: {e}")).collect();
-        for c in &corrupt {
+        for (c, (path, e)) in corrupt.iter().zip(&bad) {
             tracing::warn!("skipping unreadable block {c}");
+            if quarantine::is_damage(e) {
+                quarantine::move_aside(object_store.as_ref(), path).await;
+            }
         }
         let (shutdown, _) = watch::channel(false);
         let inner = Arc::new(Inner {
@@ -324,16 +328,6 @@ impl Store {
             let _ = t.await;
         }
         self.flush().await;
-    }
-
-    /// Unreadable objects found so far, with the reason.
-    pub fn corrupt_objects(&self) -> Vec<String> {
-        self.inner.corrupt.lock().expect("corrupt lock").clone()
-    }
-
-    pub(crate) fn report_corrupt(&self, what: String) {
-        tracing::warn!("skipping damaged data: {what}");
-        self.inner.corrupt.lock().expect("corrupt lock").push(what);
     }
 }
 
