@@ -7,7 +7,8 @@
 //! (`/pyroscope/render`, `-diff`, `/pyroscope/label-values`; v0's `/render`,
 //! `/render-diff`, `/labels`, `/label-values`, `/api/apps`), adhoc profiles
 //! (`adhocprofiles.v1.AdHocProfileService` over Connect and gRPC, v0's
-//! `/api/adhoc/v1/...`), `/ready`, `/healthz`, `/metrics`. Every error is one [`ApiError`]
+//! `/api/adhoc/v1/...`), `/ready`, `/healthz`, `/metrics`, and the web UI (its page on `/`,
+//! `/explore`, ..., its modules under `/assets/`). Every error is one [`ApiError`]
 //! mapped to HTTP in one place.
 
 mod adhoc;
@@ -21,6 +22,7 @@ mod query;
 mod request;
 mod response;
 mod state;
+mod ui;
 
 /// Types generated from `proto/`.
 pub mod pb {
@@ -89,5 +91,6 @@ pub fn router(state: ApiState) -> Router {
         .route("/ready", get(health::ready))
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
+        .merge(ui::routes())
         .with_state(state)
 }
