@@ -49,6 +49,7 @@ export class Timeline {
     this.lines = [];
     this.start = 0;
     this.end = 1;
+    this.step = 1;
     this.height = 160;
     /** @type {number | null} */
     this.marker = null;
@@ -62,11 +63,13 @@ export class Timeline {
    * @param {Line[]} lines
    * @param {number} start
    * @param {number} end
+   * @param {number} step ms between buckets: lines break where buckets are missing
    */
-  setData(lines, start, end) {
+  setData(lines, start, end, step) {
     this.lines = lines;
     this.start = start;
     this.end = end;
+    this.step = step;
     this.draw();
   }
 
@@ -133,13 +136,14 @@ export class Timeline {
    * @param {(v: number) => number} y
    */
   series(l, color, y) {
-    const pts = l.points.map((p) => `${this.xOf(p.t).toFixed(1)},${y(p.v).toFixed(1)}`);
+    const filled = withZeros(l.points, this.step);
+    const pts = filled.map((p) => `${this.xOf(p.t).toFixed(1)},${y(p.v).toFixed(1)}`);
     if (!pts.length) return [];
     const out = [svg('path', { class: 'k-series', d: `M${pts.join('L')}`, stroke: color })];
     if (this.lines.length === 1) {
       const base = y(0).toFixed(1);
-      const first = this.xOf(l.points[0].t).toFixed(1);
-      const last = this.xOf(l.points[l.points.length - 1].t).toFixed(1);
+      const first = this.xOf(filled[0].t).toFixed(1);
+      const last = this.xOf(filled[filled.length - 1].t).toFixed(1);
       out.push(svg('path', { class: 'k-area', d: `M${first},${base}L${pts.join('L')}L${last},${base}Z`, fill: color }));
     }
     if (l.points.length < 80) {
@@ -177,6 +181,27 @@ export class Timeline {
     for (const l of this.lines) for (const p of l.points) if (best === null || Math.abs(p.t - t) < Math.abs(best - t)) best = p.t;
     if (best !== null) this.on.onPoint(best);
   }
+}
+
+/**
+ * The points with the empty buckets between them as zeros (SelectSeries
+ * leaves them out), so a line drops to zero where nothing was stored.
+ * @param {import('./api.js').Point[]} points
+ * @param {number} step ms
+ * @returns {Array<{t: number, v: number}>}
+ */
+export function withZeros(points, step) {
+  /** @type {Array<{t: number, v: number}>} */
+  const out = [];
+  points.forEach((p, i) => {
+    const prev = points[i - 1];
+    if (prev && p.t - prev.t > step * 1.5) {
+      out.push({ t: prev.t + step, v: 0 });
+      if (p.t - prev.t > step * 2.5) out.push({ t: p.t - step, v: 0 });
+    }
+    out.push(p);
+  });
+  return out;
 }
 
 /**

@@ -121,3 +121,21 @@ export function runPythonSdk(base, seconds) {
   const app = join(repo, 'crates/kiln-server/tests/sdk/python/app.py');
   execFileSync(python, [app, base, String(seconds)], { stdio: 'pipe', timeout: 60000 });
 }
+
+/**
+ * A server holding what the UI tests look at: `go-app` (12 Go CPU profiles
+ * over the last half hour, `env` alternating prod and staging), the
+ * Python SDK's `kiln-sdk-python`, a folded profile with a hostile function
+ * name (`hostile-fn`) and a pushed profile under a hostile service name.
+ */
+export async function fedServer() {
+  const server = await startServer();
+  for (let i = 0; i < 12; i++) await ingestGo(server.base, `go-app{env=${i % 2 ? 'prod' : 'staging'},region=eu}`, 60 + i * 150);
+  await ingestFolded(server.base, 'hostile-fn.cpu', `main;${HOSTILE_FUNCTION} 100\nmain;work 20\n`);
+  await pushGo(server.base, HOSTILE_SERVICE);
+  runPythonSdk(server.base, 3);
+  return server;
+}
+
+export const HOSTILE_FUNCTION = '<img src=x onerror=window.pwned=1>';
+export const HOSTILE_SERVICE = '<img src=x onerror=window.pwned=2>';

@@ -26,6 +26,7 @@ export async function render(host, ctx) {
   const bar = el('div', 'k-explore-bar');
   bar.append(labelledSelect('Max nodes', MAX_NODES.map((n) => [n, n]), maxNodes, (v) => update({ maxNodes: v })).wrap);
   const tl = el('div', 'k-timeline');
+  tl.hidden = true;
   const exemplars = el('div', 'k-exemplars');
   exemplars.hidden = true;
   const graph = el('div', 'k-graph-host');
@@ -39,7 +40,8 @@ export async function render(host, ctx) {
   /** @type {any} */ (window).kilnUi = { timeline };
   const series = selectSeries({ type: ctx.type, selector: ctx.selector, start: ctx.range.start, end: ctx.range.end, step });
   const [lines] = await Promise.all([series, at ? listExemplars(exemplars, ctx, at, step) : null]);
-  timeline.setData(lines.map((s) => ({ name: 'total', points: s.points })), ctx.range.start, ctx.range.end);
+  tl.hidden = false;
+  timeline.setData(lines.map((s) => ({ name: 'total', points: s.points })), ctx.range.start, ctx.range.end, step * 1000);
   await drawGraph(graph, ctx, { unit, maxNodes: Number(maxNodes), at, step });
 }
 
@@ -67,12 +69,13 @@ async function drawGraph(host, ctx, o) {
 }
 
 /**
- * The time window of the timeline bucket starting at `t`.
+ * The time window of the timeline point at `t`: SelectSeries sums the
+ * profiles of `(t - step, t]` into it.
  * @param {number} t
  * @param {number} step seconds
  */
 function bucket(t, step) {
-  return { start: t, end: t + step * 1000 };
+  return { start: t - step * 1000 + 1, end: t };
 }
 
 /**

@@ -34,8 +34,9 @@ export async function render(host, ctx) {
   host.append(bar);
   if (!groupBy) return host.append(el('p', 'k-busy', 'This selection has no label to group by.'));
   const unit = ctx.type.split(':')[2] || '';
+  const step = stepOf(ctx.range, 120);
   const series = await selectSeries({
-    type: ctx.type, selector: ctx.selector, start: ctx.range.start, end: ctx.range.end, step: stepOf(ctx.range, 120), groupBy: [groupBy],
+    type: ctx.type, selector: ctx.selector, start: ctx.range.start, end: ctx.range.end, step, groupBy: [groupBy],
   });
   const groups = series.map((s) => group(s.labels.find((l) => l.name === groupBy)?.value ?? '', s.points));
   groups.sort((a, b) => b.total - a.total);
@@ -46,7 +47,7 @@ export async function render(host, ctx) {
     onSelect: (a, b) => update({ from: String(a), until: String(b) }),
     onPoint: () => {},
   });
-  timeline.setData(shown.map((g) => ({ name: g.value, points: g.points })), ctx.range.start, ctx.range.end);
+  timeline.setData(shown.map((g) => ({ name: g.value, points: g.points })), ctx.range.start, ctx.range.end, step * 1000);
   tl.append(legend(shown));
   host.append(valueTable(groups, groupBy, ctx, unit));
 }
