@@ -1,6 +1,6 @@
-// The UI's only way to the server: the querier (`querier.v1.QuerierService`)
-// and adhoc (`adhocprofiles.v1.AdHocProfileService`) Connect services in
-// their JSON encoding, as Grafana uses them. int64 fields arrive as strings
+// The UI's only way to the server: the Connect services (the querier,
+// `querier.v1.QuerierService`, and the adhoc service) in their JSON
+// encoding, as Grafana uses them. int64 fields arrive as strings
 // (protojson) and are turned into numbers here.
 
 /** An error to show the user: the server's own message, or that it is unreachable. */
@@ -51,14 +51,6 @@ export async function call(service, method, body) {
  */
 export function querier(method, body) {
   return call('querier.v1.QuerierService', method, body);
-}
-
-/**
- * @param {string} method
- * @param {any} body
- */
-export function adhoc(method, body) {
-  return call('adhocprofiles.v1.AdHocProfileService', method, body);
 }
 
 /**

@@ -15,7 +15,7 @@ import { el } from '../ui.js';
  * @param {string} before
  * @returns {{kind: 'name', prefix: string} | {kind: 'value', name: string, prefix: string} | null}
  */
-export function completionAt(before) {
+function completionAt(before) {
   const v = /([A-Za-z_][\w.]*)\s*(?:=~|!=|!~|=)\s*"((?:[^"\\]|\\.)*)$/.exec(before);
   if (v) return { kind: 'value', name: v[1], prefix: v[2] };
   const n = /(?:^|[{,])\s*([A-Za-z_][\w.]*)?$/.exec(before);

@@ -5,7 +5,7 @@
 // reload and a pasted link all go through `route()`.
 
 /** The page each path shows. */
-export const PATHS = /** @type {Record<string, string>} */ ({
+const PATHS = /** @type {Record<string, string>} */ ({
   '/': 'overview',
   '/explore': 'explore',
   '/tags': 'tags',

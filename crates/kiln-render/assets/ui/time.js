@@ -12,7 +12,7 @@ export const PRESETS = ['5m', '15m', '30m', '1h', '3h', '6h', '12h', '24h', '2d'
  * @param {number} now
  * @returns {number}
  */
-export function parseTime(text, now) {
+function parseTime(text, now) {
   const t = text.trim();
   if (t === 'now') return now;
   const rel = /^now-(\d+)([smhdw])$/.exec(t);

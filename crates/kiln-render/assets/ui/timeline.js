@@ -190,7 +190,7 @@ export class Timeline {
  * @param {number} step ms
  * @returns {Array<{t: number, v: number}>}
  */
-export function withZeros(points, step) {
+function withZeros(points, step) {
   /** @type {Array<{t: number, v: number}>} */
   const out = [];
   points.forEach((p, i) => {

@@ -9,11 +9,12 @@ export const uiShots = process.env.KILN_UI_SCREENSHOTS || join(homedir(), '.cach
 mkdirSync(uiShots, { recursive: true });
 
 /**
- * A new page that records requests, errors and dialogs.
+ * A new page that records requests, errors and dialogs. Its time zone is
+ * five and a half hours from UTC, so local and UTC times differ.
  * @param {import('playwright-core').Browser} browser
  */
 export async function uiPage(browser, { width = 1400, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height } });
+  const context = await browser.newContext({ viewport: { width, height }, timezoneId: 'Asia/Kolkata' });
   const page = await context.newPage();
   const seen = { requests: /** @type {string[]} */ ([]), errors: /** @type {string[]} */ ([]), dialogs: /** @type {string[]} */ ([]) };
   page.on('request', (r) => seen.requests.push(r.url()));

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch } from './helpers.mjs';
-import { fedServer } from './ui-server.mjs';
+import { fedServer, startServer } from './ui-server.mjs';
 import { uiPage, open, step, drawn, params, shots } from './ui-helpers.mjs';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -60,7 +60,7 @@ test('explore shows the hot function of the Python SDK and of the Go program', a
   assert.ok(await page.evaluate(() => window.kiln.nodeRect('main.step')), 'drawn in the flame graph');
   await step(page, () => page.click('.k-seg[data-view="table"]'));
   assert.equal(params(page).get('view'), 'table');
-  await step(page, () => page.selectOption('select >> nth=3', '1024').catch(() => page.locator('.k-explore-bar select').selectOption('1024')));
+  await step(page, () => page.locator('.k-explore-bar select').selectOption('1024'));
   assert.equal(params(page).get('maxNodes'), '1024');
   assert.equal(await page.evaluate(() => window.kiln.view), 'table', 'the view survives the reload of the graph');
   await shots(page, 'explore-go-table');
@@ -89,7 +89,15 @@ test('dragging on the timeline selects a sub-range and redraws the flame graph',
   assert.equal(await page.locator('input[aria-label="From"]').isVisible(), true);
   const part = await totalText(page);
   assert.notEqual(part, whole, 'the flame graph covers the selected range only');
+  assert.match(part, /^Merged over \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \u2192 /);
   await shots(page, 'explore-dragged');
+  const utc = new Date(from).toISOString().slice(0, 19);
+  const local = new Date(from + 5.5 * 3600e3).toISOString().slice(0, 19);
+  assert.equal(await page.locator('input[aria-label="From"]').inputValue(), local, 'absolute times read in local time');
+  await step(page, () => page.locator('select[aria-label="Time zone"]').selectOption('utc'));
+  assert.equal(params(page).get('tz'), 'utc');
+  assert.equal(await page.locator('input[aria-label="From"]').inputValue(), utc, 'absolute times read in UTC');
+  assert.match(await totalText(page), / UTC: /);
   await context.close();
 });
 
@@ -180,4 +188,19 @@ test('back, forward and reload restore each view', async () => {
   assert.equal(page.url(), explore);
   assert.equal(await page.locator('select[aria-label="Service"]').inputValue(), 'go-app');
   await context.close();
+});
+
+test('an empty server shows how to send a first profile', async () => {
+  const empty = await startServer();
+  const { page, context } = await uiPage(browser);
+  try {
+    await open(page, `${empty.base}/`);
+    const help = await page.locator('.k-empty').textContent();
+    assert.ok(help.includes(`curl -X POST`) && help.includes(`${empty.base}/ingest?name=demo.cpu`), help);
+    assert.ok(help.includes(`server_address="${empty.base}"`), help);
+    await shots(page, 'overview-empty');
+  } finally {
+    await context.close();
+    empty.stop();
+  }
 });

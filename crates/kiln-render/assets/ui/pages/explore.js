@@ -8,7 +8,7 @@ import { formatValue } from '../../format.js';
 import { selectSeries, mergeStacktraces, labelNames } from '../api.js';
 import { update } from '../state.js';
 import { Timeline } from '../timeline.js';
-import { stepOf, formatTime } from '../time.js';
+import { stepOf, formatTime, describeRange } from '../time.js';
 import { mountFlame } from '../flame.js';
 
 const MAX_NODES = ['1024', '4096', '8192', '16384', '65536'];
@@ -64,7 +64,8 @@ async function drawGraph(host, ctx, o) {
     view: /** @type {any} */ (VIEWS.includes(v) ? v : undefined),
     onView: (view) => update({ view }, { replace: true }),
   });
-  const total = el('div', 'k-busy', `${id ? 'This profile' : 'Merged over the range'}: ${formatValue(fg.total, o.unit)}`);
+  const what = id ? 'This profile' : `Merged over ${describeRange(ctx.range, ctx.tz)}`;
+  const total = el('div', 'k-busy', `${what}: ${formatValue(fg.total, o.unit)}`);
   host.prepend(total);
 }
 
