@@ -141,6 +141,19 @@ test('the tag explorer draws one series per value and narrows to a clicked value
   await context.close();
 });
 
+test('the tag explorer draws the top values and sums the rest into other', async () => {
+  const { page, context } = await uiPage(browser);
+  await open(page, `${server.base}/tags?service=many-pods&type=${encodeURIComponent(CPU)}&groupBy=pod`);
+  assert.equal(await page.locator('.k-tag-table tr[data-value]').count(), 11, 'every value in the table');
+  assert.equal(await page.locator('.k-timeline path.k-series').count(), 9, 'eight values and other');
+  const legend = await page.locator('.k-legend-item').allTextContents();
+  assert.equal(legend[8], 'other');
+  const first = await page.locator('.k-tag-table tbody tr').first().getAttribute('data-value');
+  assert.ok(['p2', 'p5', 'p8'].includes(first), `the largest value comes first, got ${first}`);
+  await shots(page, 'tags-many');
+  await context.close();
+});
+
 test('clicking a timeline point lists its profiles and opens one', async () => {
   const { page, context } = await uiPage(browser);
   await open(page, exploreGo());

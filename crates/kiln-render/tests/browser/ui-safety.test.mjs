@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch } from './helpers.mjs';
-import { fedServer, HOSTILE_FUNCTION, HOSTILE_SERVICE } from './ui-server.mjs';
+import { fedServer, HOSTILE_FUNCTION, HOSTILE_SERVICE, HOSTILE_VALUE } from './ui-server.mjs';
 import { uiPage, open, step, until, params, shots } from './ui-helpers.mjs';
 
 let server;
@@ -53,6 +53,24 @@ test('a hostile service name is listed, picked and explored as text', async () =
   assert.equal(await page.evaluate(() => window.kiln.tableOrder()[0]), 'main.step', 'its own profile is shown');
   await step(page, () => page.click('.k-nav a:has-text("Tag explorer")'));
   await shots(page, 'hostile-service-tags');
+  await ranNothing(page, seen);
+  await context.close();
+});
+
+test('a hostile label value is completed, grouped and narrowed to as text', async () => {
+  const { page, context, seen } = await uiPage(browser);
+  await open(page, `${server.base}/tags?service=many-pods&groupBy=pod`);
+  assert.equal(await page.locator('.k-legend-item', { hasText: 'onerror' }).textContent(), HOSTILE_VALUE);
+  await step(page, () => page.locator('.k-tag-table td', { hasText: 'onerror' }).click());
+  assert.equal(params(page).get('query'), `{pod="${HOSTILE_VALUE}"}`);
+  assert.equal(await page.locator('.k-tag-table tr[data-value]').count(), 1);
+  const input = page.locator('input[aria-label="Label selector"]');
+  await input.fill('{pod="<');
+  await input.press('End');
+  await input.type('i');
+  await page.locator('.k-suggest li').first().waitFor();
+  assert.deepEqual(await page.locator('.k-suggest li').allTextContents(), [HOSTILE_VALUE]);
+  await shots(page, 'hostile-label-value');
   await ranNothing(page, seen);
   await context.close();
 });

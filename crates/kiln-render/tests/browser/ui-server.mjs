@@ -101,12 +101,12 @@ export async function ingestFolded(base, name, folded) {
   if (r.status !== 200) throw new Error(`ingest ${name}: ${r.status} ${await r.text()}`);
 }
 
-/** Pushes Go's CPU fixture through the Push API (Connect JSON) under `service`. */
-export async function pushGo(base, service) {
+/** Pushes Go's CPU fixture through the Push API (Connect JSON) under `service`, with more labels. */
+export async function pushGo(base, service, labels = []) {
   const raw = restamp(readFileSync(join(fixtures, 'go/cpu.pb.gz')), BigInt(Date.now() - 30000) * 1000000n);
   const body = {
     series: [{
-      labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: service }],
+      labels: [{ name: '__name__', value: 'process_cpu' }, { name: 'service_name', value: service }, ...labels],
       samples: [{ ID: '6f0a5a4e-4a8f-4e3e-9d1c-1f2e3d4c5b6a', rawProfile: raw.toString('base64') }],
     }],
   };
@@ -126,16 +126,21 @@ export function runPythonSdk(base, seconds) {
  * A server holding what the UI tests look at: `go-app` (12 Go CPU profiles
  * over the last half hour, `env` alternating prod and staging), the
  * Python SDK's `kiln-sdk-python`, a folded profile with a hostile function
- * name (`hostile-fn`) and a pushed profile under a hostile service name.
+ * name (`hostile-fn`), a pushed profile under a hostile service name, and
+ * `many-pods`: ten pods with 1 to 3 profiles each, and one more pod with a
+ * hostile name.
  */
 export async function fedServer() {
   const server = await startServer();
   for (let i = 0; i < 12; i++) await ingestGo(server.base, `go-app{env=${i % 2 ? 'prod' : 'staging'},region=eu}`, 60 + i * 150);
   await ingestFolded(server.base, 'hostile-fn.cpu', `main;${HOSTILE_FUNCTION} 100\nmain;work 20\n`);
   await pushGo(server.base, HOSTILE_SERVICE);
+  for (let i = 0; i < 10; i++) for (let k = 0; k <= i % 3; k++) await ingestGo(server.base, `many-pods{pod=p${i}}`, 120 + k * 60);
+  await pushGo(server.base, 'many-pods', [{ name: 'pod', value: HOSTILE_VALUE }]);
   runPythonSdk(server.base, 3);
   return server;
 }
 
 export const HOSTILE_FUNCTION = '<img src=x onerror=window.pwned=1>';
 export const HOSTILE_SERVICE = '<img src=x onerror=window.pwned=2>';
+export const HOSTILE_VALUE = '<img src=x onerror=window.pwned=3>';
