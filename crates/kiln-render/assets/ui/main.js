@@ -43,17 +43,23 @@ async function loadCatalog(range) {
   return new Map([...types].map(([s, t]) => [s, [...t].sort((a, b) => Number(b === CPU) - Number(a === CPU) || a.localeCompare(b))]));
 }
 
-/** Draws the page of the current URL; `body[data-state]` says when it is done. */
+/**
+ * Draws the page of the current URL; `body[data-state]` and the
+ * `kiln-ui-drawn` performance mark say when it is done.
+ */
 async function draw() {
   const root = /** @type {HTMLElement} */ (document.getElementById('kiln-ui'));
   document.body.dataset.state = 'loading';
-  await drawPage(root);
+  if (!(await drawPage(root))) return;
   document.body.dataset.state = 'ready';
+  performance.mark('kiln-ui-drawn');
 }
 
 /**
- * The shell and the page of the current URL.
+ * The shell and the page of the current URL; false when the URL lacked
+ * defaults and was replaced (a draw of the new URL follows).
  * @param {HTMLElement} root
+ * @returns {Promise<boolean>}
  */
 async function drawPage(root) {
   const r = route();
@@ -61,14 +67,14 @@ async function drawPage(root) {
   unmountFlame();
   if (!page) {
     root.replaceChildren(el('p', 'k-error', `No page at ${location.pathname}.`));
-    return;
+    return true;
   }
   const range = rangeOf(r.params);
   const tz = r.params.get('tz') === 'utc' ? 'utc' : 'local';
   /** @type {import('./shell.js').Context} */
   const ctx = {
     route: r, range, tz, service: '', type: '', matchers: r.params.get('query') || '', selector: '',
-    catalog: { types: new Map() }, showError: () => {}, clearError: () => {},
+    catalog: { types: new Map() }, showError: () => {},
   };
   let failure = null;
   try {
@@ -76,15 +82,19 @@ async function drawPage(root) {
   } catch (e) {
     failure = e;
   }
-  if (page.pickers && !failure && !pickDefaults(ctx, r.params)) return;
+  if (page.pickers && !failure && !pickDefaults(ctx, r.params)) return false;
   ctx.selector = selectorOf(ctx.service, ctx.matchers);
   const host = drawShell(root, ctx, { pickers: page.pickers });
-  if (failure) return ctx.showError(failure);
+  if (failure) {
+    ctx.showError(failure);
+    return true;
+  }
   try {
     await page.render(host, ctx);
   } catch (e) {
     ctx.showError(e);
   }
+  return true;
 }
 
 /**

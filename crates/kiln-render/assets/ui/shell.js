@@ -27,7 +27,6 @@ const NAV = [['overview', 'Services'], ['explore', 'Explore'], ['tags', 'Tag exp
  * @property {string} selector      service and matchers as one selector
  * @property {Catalog} catalog
  * @property {(e: unknown) => void} showError
- * @property {() => void} clearError
  */
 
 /**
@@ -53,7 +52,6 @@ export function drawShell(root, ctx, opts) {
     error.textContent = e instanceof Error ? e.message : String(e);
     error.hidden = false;
   };
-  ctx.clearError = () => (error.hidden = true);
   const page = el('div', 'k-page');
   root.replaceChildren(top, controls, error, page);
   return page;

@@ -72,6 +72,7 @@ export function navigate(page, patch, how = {}) {
   if (url === location.pathname + location.search) return;
   if (how.replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
+  performance.mark('kiln-ui-navigate');
   window.dispatchEvent(new Event('kiln:navigate'));
 }
 

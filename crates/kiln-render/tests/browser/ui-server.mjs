@@ -19,11 +19,14 @@ async function freePort() {
   return port;
 }
 
-/** Starts `kiln server` on a free loopback port and waits for /ready; returns its base URL and a stop function. */
-export async function startServer() {
+/**
+ * Starts `kiln server` on a free loopback port and waits for /ready;
+ * returns its base URL and a stop function. `env` adds KILN_* settings.
+ */
+export async function startServer(env = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'kiln-ui-data-'));
   const port = await freePort();
-  const child = spawn(kilnBin(), ['server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(kilnBin(), ['server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
   child.stderr.on('data', (c) => (log += c.toString()));
   const base = `http://127.0.0.1:${port}`;
