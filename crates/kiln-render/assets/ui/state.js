@@ -58,10 +58,11 @@ export function sharedParams() {
 /**
  * Goes to `page` with the current shared parameters changed by `patch`
  * (a null value removes a parameter); other parameters are dropped when
- * the page changes and kept when it does not.
+ * the page changes and kept when it does not. `quiet` records a change the
+ * page already shows (the report's view) without drawing again.
  * @param {string} page
  * @param {Record<string, string | null>} patch
- * @param {{replace?: boolean}} [how]
+ * @param {{replace?: boolean, quiet?: boolean}} [how]
  */
 export function navigate(page, patch, how = {}) {
   const cur = route();
@@ -72,6 +73,7 @@ export function navigate(page, patch, how = {}) {
   if (url === location.pathname + location.search) return;
   if (how.replace) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
+  if (how.quiet) return;
   performance.mark('kiln-ui-navigate');
   window.dispatchEvent(new Event('kiln:navigate'));
 }
@@ -79,7 +81,7 @@ export function navigate(page, patch, how = {}) {
 /**
  * Changes parameters of the current page.
  * @param {Record<string, string | null>} patch
- * @param {{replace?: boolean}} [how]
+ * @param {{replace?: boolean, quiet?: boolean}} [how]
  */
 export function update(patch, how) {
   navigate(route().page, patch, how);

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch } from './helpers.mjs';
 import { fedServer, startServer } from './ui-server.mjs';
-import { uiPage, open, step, drawn, params, shots } from './ui-helpers.mjs';
+import { uiPage, open, step, drawn, until, params, shots } from './ui-helpers.mjs';
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 let server;
@@ -58,8 +58,10 @@ test('explore shows the hot function of the Python SDK and of the Go program', a
   await open(page, exploreGo());
   assert.equal(await page.evaluate(() => window.kiln.tableOrder()[0]), 'main.step', 'the hottest self time');
   assert.ok(await page.evaluate(() => window.kiln.nodeRect('main.step')), 'drawn in the flame graph');
-  await step(page, () => page.click('.k-seg[data-view="table"]'));
+  const loads = seen.requests.length;
+  await page.click('.k-seg[data-view="table"]');
   assert.equal(params(page).get('view'), 'table');
+  assert.equal(seen.requests.length, loads, 'a view switch asks the server nothing');
   await step(page, () => page.locator('.k-explore-bar select').selectOption('1024'));
   assert.equal(params(page).get('maxNodes'), '1024');
   assert.equal(await page.evaluate(() => window.kiln.view), 'table', 'the view survives the reload of the graph');
@@ -177,6 +179,24 @@ test('clicking a timeline point lists its profiles and opens one', async () => {
   assert.equal(await page.locator('.k-title').textContent(), `Profile ${id}`);
   assert.ok(await page.evaluate(() => window.kiln.nodeRect('main.step')));
   await shots(page, 'explore-exemplar-profile');
+  await context.close();
+});
+
+test('the theme switch overrides the system scheme and is kept across reloads', async () => {
+  const { page, context } = await uiPage(browser);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await open(page, exploreGo());
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+  await page.locator('select[aria-label="Theme"]').selectOption('dark');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, 'rgb(17, 19, 24)');
+  await page.reload();
+  await drawn(page);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  await page.locator('select[aria-label="Theme"]').selectOption('auto');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await until(page, () => document.documentElement.dataset.theme === 'dark');
   await context.close();
 });
 

@@ -62,7 +62,7 @@ async function drawGraph(host, ctx, o) {
   const title = id ? `Profile ${id}` : ctx.service;
   mountFlame(host, fg, { title, subject: ctx.selector, profileType: ctx.type, unit: o.unit }, {
     view: /** @type {any} */ (VIEWS.includes(v) ? v : undefined),
-    onView: (view) => update({ view }, { replace: true }),
+    onView: (view) => update({ view }, { replace: true, quiet: true }),
   });
   const what = id ? 'This profile' : `Merged over ${describeRange(ctx.range, ctx.tz)}`;
   const total = el('div', 'k-busy', `${what}: ${formatValue(fg.total, o.unit)}`);
