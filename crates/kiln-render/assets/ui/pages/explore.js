@@ -38,11 +38,14 @@ export async function render(host, ctx) {
   const at = Number(p.get('at') || NaN);
   if (at) timeline.marker = at;
   /** @type {any} */ (window).kilnUi = { timeline };
+  // The timeline, the bucket's profiles and the flame graph load side by side.
   const series = selectSeries({ type: ctx.type, selector: ctx.selector, start: ctx.range.start, end: ctx.range.end, step });
-  const [lines] = await Promise.all([series, at ? listExemplars(exemplars, ctx, at, step) : null]);
-  tl.hidden = false;
-  timeline.setData(lines.map((s) => ({ name: 'total', points: s.points })), ctx.range.start, ctx.range.end, step * 1000);
-  await drawGraph(graph, ctx, { unit, maxNodes: Number(maxNodes), at, step });
+  const drawTimeline = series.then((lines) => {
+    tl.hidden = false;
+    timeline.setData(lines.map((s) => ({ name: 'total', points: s.points })), ctx.range.start, ctx.range.end, step * 1000);
+  });
+  const listed = at ? listExemplars(exemplars, ctx, at, step) : null;
+  await Promise.all([drawTimeline, listed, drawGraph(graph, ctx, { unit, maxNodes: Number(maxNodes), at, step })]);
 }
 
 /**
