@@ -9,7 +9,7 @@ import { graphFromLevels, pathTo, widestNode } from './graph.js';
 import { collapseAbove, focusOn, calleesOf, callersOf } from './derive.js';
 import { searchGraph, markFunction } from './search.js';
 import { topRows } from './top.js';
-import { FlameGraph } from './flamegraph.js';
+import { FlameGraph, widestChild } from './flamegraph.js';
 import { TopTable } from './table.js';
 import { toFolded, toFlamebearer, download, downloadPng, fileStem } from './export.js';
 import { el, labelledSelect, button, Tooltip, Menu } from './ui.js';
@@ -429,7 +429,21 @@ class App {
       if (typing && this.query) this.searchInput.value = '';
       if (this.query) this.search('');
       else if (!typing) this.zoomTo(0);
+    } else if ((ev.key === '[' || ev.key === ']') && !typing) {
+      this.zoomStep(ev.key === ']');
     }
+  }
+
+  /**
+   * `]` zooms in to the selected frame, else the widest child of the zoomed
+   * one; `[` zooms out to the zoomed frame's caller.
+   * @param {boolean} inward
+   */
+  zoomStep(inward) {
+    const z = this.fg.zoom;
+    const sel = this.fg.selected;
+    const next = !inward ? this.graph.parent[z] : sel >= 0 && sel !== z ? sel : widestChild(this.graph, z);
+    if (next >= 0) this.zoomTo(next);
   }
 
   /** The test hook: what is drawn, readable from outside. */
