@@ -40,7 +40,10 @@ test('the landing page lists every service and opens one in explore', async () =
   await page.fill('.k-filter', 'python');
   assert.equal(await page.locator('tr[data-service]:visible').count(), 1);
   await page.fill('.k-filter', '');
-  await step(page, () => page.click('tr[data-service="go-app"] a'));
+  await step(page, () => page.click('tr[data-service="go-app"] a.k-type-chip:has-text("process_cpu:samples")'));
+  assert.equal(params(page).get('type'), 'process_cpu:samples:count:cpu:nanoseconds', 'a type chip opens that type');
+  await step(page, () => page.goBack());
+  await step(page, () => page.click('tr[data-service="go-app"] a.k-service-link'));
   assert.equal(new URL(page.url()).pathname, '/explore');
   assert.equal(params(page).get('service'), 'go-app');
   assert.equal(params(page).get('type'), CPU);
@@ -203,7 +206,7 @@ test('the theme switch overrides the system scheme and is kept across reloads', 
 test('back, forward and reload restore each view', async () => {
   const { page, context } = await uiPage(browser);
   await open(page, `${server.base}/`);
-  await step(page, () => page.click('tr[data-service="go-app"] a'));
+  await step(page, () => page.click('tr[data-service="go-app"] a.k-service-link'));
   const explore = page.url();
   await step(page, () => page.click('.k-nav a:has-text("Tag explorer")'));
   assert.equal(new URL(page.url()).pathname, '/tags');

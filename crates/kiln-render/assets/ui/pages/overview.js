@@ -65,15 +65,10 @@ async function lastSeen(ctx, services) {
 function serviceRow(ctx, service, points) {
   const tr = el('tr');
   tr.dataset.service = service;
-  const name = /** @type {HTMLAnchorElement} */ (el('a', 'k-service-link', service));
   const types = ctx.catalog.types.get(service) || [];
-  name.href = hrefOf('explore', { ...sharedParams(), service, type: types[0] });
-  name.addEventListener('click', (ev) => {
-    ev.preventDefault();
-    navigate('explore', { service, type: types[0], query: null });
-  });
+  const name = exploreLink(service, types[0], service, 'k-service-link');
   const chips = el('td');
-  for (const t of types) chips.append(el('span', 'k-type-chip', t.split(':').slice(0, 2).join(':')));
+  for (const t of types) chips.append(exploreLink(service, t, t.split(':').slice(0, 2).join(':'), 'k-type-chip'));
   const pts = (points || []).filter((p) => p.v > 0);
   const seen = pts.length ? formatTime(pts[pts.length - 1].t, ctx.tz) : '\u2014';
   const unit = (types[0] || '').split(':')[2] || '';
@@ -84,6 +79,25 @@ function serviceRow(ctx, service, points) {
   first.append(name);
   tr.append(first, chips, el('td', '', seen), spark, el('td', '', pts.length ? formatValue(total, unit) : '\u2014'));
   return tr;
+}
+
+/**
+ * A link to explore `service` with profile type `type`.
+ * @param {string} service
+ * @param {string} type
+ * @param {string} text
+ * @param {string} className
+ */
+function exploreLink(service, type, text, className) {
+  const a = /** @type {HTMLAnchorElement} */ (el('a', className, text));
+  a.href = hrefOf('explore', { ...sharedParams(), service, type, query: null });
+  a.title = type;
+  a.addEventListener('click', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+    ev.preventDefault();
+    navigate('explore', { service, type, query: null });
+  });
+  return a;
 }
 
 /** What to do on an empty server: a curl line and the SDK settings. */

@@ -29,10 +29,10 @@ export async function render(host, ctx) {
   const names = await labelNames(ctx.selector, ctx.range.start, ctx.range.end);
   const candidates = names.filter((n) => n !== 'service_name');
   const groupBy = ctx.route.params.get('groupBy') || candidates[0] || '';
+  if (!groupBy) return host.append(el('p', 'k-busy', 'This selection has no label to group by.'));
   const bar = el('div', 'k-explore-bar');
   bar.append(labelledSelect('Group by', candidates.map((n) => [n, n]), groupBy, (v) => update({ groupBy: v })).wrap);
   host.append(bar);
-  if (!groupBy) return host.append(el('p', 'k-busy', 'This selection has no label to group by.'));
   const unit = ctx.type.split(':')[2] || '';
   const step = stepOf(ctx.range, 120);
   const series = await selectSeries({
