@@ -62,7 +62,10 @@ cargo test --workspace --doc
 # The HTML flame graph report in headless Chromium: Debian's chromium driven
 # by playwright-core (npm, dev only). Reports come from the real kiln binary
 # and the real fixtures; the diff report from the diff_report example. tsc
-# type-checks the JavaScript assets (JSDoc types).
+# type-checks the JavaScript assets (JSDoc types). The web UI tests
+# (ui-*.test.mjs) start the kiln binary's server, feed it Go fixtures and the
+# Python SDK (the venv made above), and write screenshots of every page,
+# light and dark, to ~/.cache/kiln/ui-screens.
 step "kiln-render browser tests"
 command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 command -v npm >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm)

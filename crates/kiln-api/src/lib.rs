@@ -7,7 +7,8 @@
 //! (`/pyroscope/render`, `-diff`, `/pyroscope/label-values`; v0's `/render`,
 //! `/render-diff`, `/labels`, `/label-values`, `/api/apps`), adhoc profiles
 //! (`adhocprofiles.v1.AdHocProfileService` over Connect and gRPC, v0's
-//! `/api/adhoc/v1/...`), `/ready`, `/healthz`, `/metrics`, all listed in one table
+//! `/api/adhoc/v1/...`), `/ready`, `/healthz`, `/metrics`, and the web UI (its page on `/`,
+//! `/explore`, ..., its modules under `/assets/`), all listed in one table
 //! ([`routes`]) with what each needs when authentication ([`auth`]) is on.
 //! Every error is one [`ApiError`] mapped to HTTP in one place.
 
@@ -27,6 +28,7 @@ mod response;
 mod routes;
 mod series_limit;
 mod state;
+mod ui;
 
 /// Types generated from `proto/`.
 pub mod pb {

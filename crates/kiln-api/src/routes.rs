@@ -9,7 +9,7 @@ use axum::routing::{get, post, MethodRouter};
 
 use crate::auth::{Access, Role};
 use crate::state::ApiState;
-use crate::{adhoc, connect, health, ingest, query};
+use crate::{adhoc, connect, health, ingest, query, ui};
 
 /// One route as the table describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +62,10 @@ pub(crate) fn table() -> Vec<(Route, MethodRouter<ApiState>)> {
         g("/healthz", Access::Public, get(health::healthz)),
         g("/metrics", Access::Metrics, get(health::metrics)),
     ]);
+    // The web UI's page and modules hold no data: signing in happens in the
+    // page, whose requests carry the token.
+    t.extend(ui::PAGES.iter().map(|path| g(path, Access::Public, get(ui::page))));
+    t.push(g("/assets/{*path}", Access::Public, get(ui::asset)));
     t
 }
 

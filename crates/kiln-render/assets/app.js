@@ -1,7 +1,7 @@
 // The report application: header, toolbar, breadcrumb, and the views
 // (flame graph, top table, both, sandwich) over one embedded profile.
 // `start(root, data)` is the entry point; the standalone HTML calls it with
-// the embedded JSON, the server will import it as a module.
+// the embedded JSON, the server's UI imports it as a module.
 
 import { formatValue, formatShare, formatChange } from './format.js';
 import { diffPercent, diffLegendColors } from './colors.js';
@@ -9,7 +9,7 @@ import { graphFromLevels, pathTo, widestNode } from './graph.js';
 import { collapseAbove, focusOn, calleesOf, callersOf } from './derive.js';
 import { searchGraph, markFunction } from './search.js';
 import { topRows } from './top.js';
-import { FlameGraph } from './flamegraph.js';
+import { FlameGraph, widestChild } from './flamegraph.js';
 import { TopTable } from './table.js';
 import { toFolded, toFlamebearer, download, downloadPng, fileStem } from './export.js';
 import { el, labelledSelect, button, Tooltip, Menu } from './ui.js';
@@ -17,6 +17,11 @@ import { buildHeader } from './header.js';
 
 /** @typedef {import('./graph.js').Graph} Graph */
 /** @typedef {'flamegraph' | 'table' | 'both' | 'sandwich'} View */
+/**
+ * @typedef {Object} StartOptions
+ * @property {View} [view]                   the first view (default: by window width)
+ * @property {(v: View) => void} [onView]    told when the user picks another view
+ */
 
 /** @type {Array<[View, string]>} */
 const VIEWS = [['flamegraph', 'Flame graph'], ['table', 'Top table'], ['both', 'Both'], ['sandwich', 'Sandwich']];
@@ -26,8 +31,9 @@ class App {
    * @param {HTMLElement} root
    * @param {any} data
    * @param {{start: number, firstPaint: number, ready: number}} marks
+   * @param {StartOptions} options
    */
-  constructor(root, data, marks) {
+  constructor(root, data, marks, options) {
     this.marks = marks;
     this.root = root;
     this.data = data;
@@ -40,7 +46,10 @@ class App {
     /** @type {{kind: string, name: string} | null} */
     this.derived = null;
     /** @type {View} */
-    this.view = window.innerWidth >= 1100 ? 'both' : 'flamegraph';
+    this.view = options.view || (window.innerWidth >= 1100 ? 'both' : 'flamegraph');
+    this.onView = options.onView || null;
+    /** Ends the document listeners when the app is disposed of. */
+    this.listeners = new AbortController();
     this.query = '';
     /** @type {import('./search.js').SearchResult | null} */
     this.found = null;
@@ -50,7 +59,7 @@ class App {
     /** @type {import('./top.js').TopRow[] | null} */
     this.rows = null;
     this.tooltip = new Tooltip();
-    this.menu = new Menu();
+    this.menu = new Menu(this.listeners.signal);
     this.build();
   }
 
@@ -80,7 +89,7 @@ class App {
     this.buildSandwich();
     this.fg.setGraph(this.graph);
     this.applyView();
-    document.addEventListener('keydown', (ev) => this.onKey(ev));
+    document.addEventListener('keydown', (ev) => this.onKey(ev), { signal: this.listeners.signal });
   }
 
   buildToolbar() {
@@ -182,6 +191,14 @@ class App {
   setView(v) {
     this.view = v;
     this.applyView();
+    if (this.onView) this.onView(v);
+  }
+
+  /** Removes the app's listeners and floating boxes (the UI replaces apps). */
+  dispose() {
+    this.listeners.abort();
+    this.tooltip.box.remove();
+    this.menu.box.remove();
   }
 
   applyView() {
@@ -412,7 +429,21 @@ class App {
       if (typing && this.query) this.searchInput.value = '';
       if (this.query) this.search('');
       else if (!typing) this.zoomTo(0);
+    } else if ((ev.key === '[' || ev.key === ']') && !typing) {
+      this.zoomStep(ev.key === ']');
     }
+  }
+
+  /**
+   * `]` zooms in to the selected frame, else the widest child of the zoomed
+   * one; `[` zooms out to the zoomed frame's caller.
+   * @param {boolean} inward
+   */
+  zoomStep(inward) {
+    const z = this.fg.zoom;
+    const sel = this.fg.selected;
+    const next = !inward ? this.graph.parent[z] : sel >= 0 && sel !== z ? sel : widestChild(this.graph, z);
+    if (next >= 0) this.zoomTo(next);
   }
 
   /** The test hook: what is drawn, readable from outside. */
@@ -465,10 +496,11 @@ class App {
  * Starts the report in `root` with the embedded data.
  * @param {HTMLElement} root
  * @param {any} data
+ * @param {StartOptions} [options]
  */
-export function start(root, data) {
+export function start(root, data, options = {}) {
   const marks = { start: performance.now(), firstPaint: 0, ready: 0 };
-  const app = new App(root, data, marks);
+  const app = new App(root, data, marks, options);
   /** @type {any} */ (window).kiln = app.hook();
   marks.ready = performance.now();
   return app;

@@ -364,7 +364,7 @@ function firstEndingAfter(g, d, x) {
  * @param {number} i
  * @returns {number}
  */
-function widestChild(g, i) {
+export function widestChild(g, i) {
   let best = -1;
   for (let c = g.childStart[i]; c < g.childEnd[i]; c++) if (best < 0 || g.total[c] > g.total[best]) best = c;
   return best;

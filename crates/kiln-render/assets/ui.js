@@ -85,15 +85,16 @@ export class Tooltip {
 }
 
 export class Menu {
-  constructor() {
+  /** @param {AbortSignal} [signal] ends the menu's document listeners */
+  constructor(signal) {
     this.box = el('ul', 'k-menu');
     this.box.setAttribute('role', 'menu');
     this.box.hidden = true;
     document.body.append(this.box);
     document.addEventListener('mousedown', (ev) => {
       if (!this.box.contains(/** @type {Node} */ (ev.target))) this.hide();
-    });
-    window.addEventListener('blur', () => this.hide());
+    }, { signal });
+    window.addEventListener('blur', () => this.hide(), { signal });
   }
 
   /**

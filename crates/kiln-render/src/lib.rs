@@ -1,18 +1,21 @@
 //! Kiln's flame graph front end. The renderer is hand-written JavaScript and
 //! CSS in `assets/` (ES modules, no third-party library, no bundler); this
 //! crate inlines them into one self-contained HTML report, and hands them to
-//! the server to serve as they are.
+//! the server to serve as they are, with the web UI's own modules
+//! (`assets/ui/`), which import the report's.
 
 mod assets;
 mod meta;
 mod page;
 mod payload;
+mod ui_files;
 
 use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff};
 use serde::Serialize;
 
 pub use assets::assets;
 pub use meta::rfc3339;
+pub use ui_files::{ui_files, ui_page};
 
 /// What a report shows in its header: what was profiled and how.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -1,6 +1,6 @@
 //! The check in front of every route when auth is on: what the matched
-//! route needs (from the route table; a route not in it needs an admin,
-//! except the UI's static assets), who the request is, whether their role
+//! route needs (from the route table, where the UI's page and assets are
+//! public; a route not in it needs an admin), who the request is, whether their role
 //! allows it, and which tenant they may use, written into `X-Scope-OrgID`
 //! for the handler. Refusals are 401 (with `WWW-Authenticate`) or 403 in
 //! the request's protocol: a JSON error body, or gRPC's `unauthenticated`
@@ -20,9 +20,6 @@ use crate::error::{ApiError, ApiErrorKind};
 use crate::metrics::Metrics;
 use crate::request::{content_type, TENANT_HEADER};
 
-/// Paths under this prefix are the UI's static files: public, so the
-/// sign-in page can load.
-const PUBLIC_PREFIX: &str = "/assets/";
 /// Both schemes a client may answer a 401 with.
 const CHALLENGES: [&str; 2] = ["Bearer realm=\"kiln\"", "Basic realm=\"kiln\", charset=\"UTF-8\""];
 
@@ -37,12 +34,9 @@ pub struct Guard {
 impl Guard {
     /// The access of the route `matched`, by its table path; protected
     /// (admin) when the table does not know it.
-    fn access_of(&self, matched: Option<&MatchedPath>, path: &str) -> Access {
+    fn access_of(&self, matched: Option<&MatchedPath>) -> Access {
         if let Some(access) = matched.and_then(|m| self.access.get(m.as_str())) {
             return *access;
-        }
-        if path.starts_with(PUBLIC_PREFIX) && !path.contains("..") {
-            return Access::Public;
         }
         Access::Role(Role::Admin)
     }
@@ -87,7 +81,7 @@ fn scope_tenant(principal: &Principal, req: &mut Request) -> Result<(), ApiError
 
 /// The middleware.
 pub async fn check(State(guard): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
-    let access = guard.access_of(req.extensions().get::<MatchedPath>(), req.uri().path());
+    let access = guard.access_of(req.extensions().get::<MatchedPath>());
     match guard.admit(access, &mut req).await {
         Ok(()) => next.run(req).await,
         Err(e) => {

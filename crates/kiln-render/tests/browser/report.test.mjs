@@ -158,6 +158,21 @@ test('keyboard: arrows move a selection, Enter zooms, Escape resets', async () =
   await context.close();
 });
 
+test('keyboard: ] zooms in along the widest path, [ zooms back out', async () => {
+  const { page, context } = await openReport(browser, reports.go());
+  const path = [];
+  for (let k = 0; k < 3; k++) {
+    await page.keyboard.press(']');
+    path.push(await page.evaluate(() => window.kiln.zoomed));
+  }
+  assert.deepEqual(path, ['runtime.main', 'main.main', 'main.write']);
+  await page.keyboard.press('[');
+  assert.equal(await page.evaluate(() => window.kiln.zoomed), 'main.main');
+  for (let k = 0; k < 4; k++) await page.keyboard.press('[');
+  assert.equal(await page.evaluate(() => window.kiln.zoomed), 'total', 'zooming out stops at the root');
+  await context.close();
+});
+
 test('the canvas is drawn at the device pixel ratio', async () => {
   const { page, context } = await openReport(browser, reports.go(), { dpr: 2 });
   const size = await page.evaluate(() => {

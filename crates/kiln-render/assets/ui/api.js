@@ -1,0 +1,156 @@
+// The UI's only way to the server: the Connect services (the querier,
+// `querier.v1.QuerierService`, and the adhoc service) in their JSON
+// encoding, as Grafana uses them. int64 fields arrive as strings
+// (protojson) and are turned into numbers here.
+
+/** An error to show the user: the server's own message, or that it is unreachable. */
+export class ApiError extends Error {
+  /**
+   * @param {string} message
+   * @param {string} code Connect's code, or `unreachable`
+   */
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/**
+ * Calls one Connect method with a JSON body.
+ * @param {string} service
+ * @param {string} method
+ * @param {any} body
+ * @returns {Promise<any>}
+ */
+export async function call(service, method, body) {
+  let resp;
+  try {
+    resp = await fetch(`/${service}/${method}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(`The Kiln server is unreachable (${method}): ${e instanceof Error ? e.message : e}`, 'unreachable');
+  }
+  const text = await resp.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = null;
+  }
+  if (resp.ok && json) return json;
+  const message = json && json.message ? json.message : `HTTP ${resp.status} ${text.slice(0, 300)}`;
+  throw new ApiError(`${method}: ${message}`, (json && json.code) || String(resp.status));
+}
+
+/**
+ * @param {string} method
+ * @param {any} body
+ */
+export function querier(method, body) {
+  return call('querier.v1.QuerierService', method, body);
+}
+
+/**
+ * A label value quoted for a selector.
+ * @param {string} v
+ */
+export function quote(v) {
+  return `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The selector of a service narrowed by the user's matchers (`{a="b"}` or `a="b"`).
+ * @param {string} service
+ * @param {string} matchers
+ * @returns {string}
+ */
+export function selectorOf(service, matchers) {
+  const inner = matchers.trim().replace(/^\{/, '').replace(/\}$/, '').trim();
+  const parts = [];
+  if (service) parts.push(`service_name=${quote(service)}`);
+  if (inner) parts.push(inner);
+  return `{${parts.join(', ')}}`;
+}
+
+/**
+ * @typedef {Object} Point
+ * @property {number} t        ms
+ * @property {number} v
+ * @property {Array<{profileId: string, t: number, value: number, labels: Array<{name: string, value: string}>}>} exemplars
+ */
+
+/**
+ * @typedef {Object} Series
+ * @property {Array<{name: string, value: string}>} labels
+ * @property {Point[]} points
+ */
+
+/**
+ * SelectSeries, with numbers as numbers.
+ * @param {{type: string, selector: string, start: number, end: number, step: number, groupBy?: string[], exemplars?: boolean}} q
+ * @returns {Promise<Series[]>}
+ */
+export async function selectSeries(q) {
+  const body = {
+    profile_typeID: q.type, label_selector: q.selector, start: q.start, end: q.end, step: q.step,
+    group_by: q.groupBy || [], exemplar_type: q.exemplars ? 'EXEMPLAR_TYPE_INDIVIDUAL' : 'EXEMPLAR_TYPE_NONE',
+  };
+  const r = await querier('SelectSeries', body);
+  return (r.series || []).map((/** @type {any} */ s) => ({
+    labels: s.labels || [],
+    points: (s.points || []).map((/** @type {any} */ p) => ({
+      t: Number(p.timestamp), v: Number(p.value || 0),
+      exemplars: (p.exemplars || []).map((/** @type {any} */ e) => ({
+        profileId: e.profileId, t: Number(e.timestamp), value: Number(e.value || 0), labels: e.labels || [],
+      })),
+    })),
+  }));
+}
+
+/**
+ * SelectMergeStacktraces as the report's payload (names and number levels).
+ * @param {{type: string, selector: string, start: number, end: number, maxNodes: number, profileIds?: string[]}} q
+ * @returns {Promise<{names: string[], levels: number[][], total: number, maxSelf: number}>}
+ */
+export async function mergeStacktraces(q) {
+  const body = {
+    profile_typeID: q.type, label_selector: q.selector, start: q.start, end: q.end, max_nodes: q.maxNodes,
+    profile_id_selector: q.profileIds || [],
+  };
+  const r = await querier('SelectMergeStacktraces', body);
+  const fg = r.flamegraph || {};
+  return {
+    names: fg.names || [],
+    levels: (fg.levels || []).map((/** @type {any} */ l) => (l.values || []).map(Number)),
+    total: Number(fg.total || 0),
+    maxSelf: Number(fg.maxSelf || 0),
+  };
+}
+
+/**
+ * Label names of a selector, internal ones (`__name__`, ...) left out.
+ * @param {string} selector
+ * @param {number} start
+ * @param {number} end
+ * @returns {Promise<string[]>}
+ */
+export async function labelNames(selector, start, end) {
+  const r = await querier('LabelNames', { matchers: [selector], start, end });
+  return (r.names || []).filter((/** @type {string} */ n) => !n.startsWith('__'));
+}
+
+/**
+ * Values of one label under a selector.
+ * @param {string} name
+ * @param {string} selector
+ * @param {number} start
+ * @param {number} end
+ * @returns {Promise<string[]>}
+ */
+export async function labelValues(name, selector, start, end) {
+  const r = await querier('LabelValues', { name, matchers: [selector], start, end });
+  return r.names || [];
+}

@@ -1,0 +1,128 @@
+// The web UI's entry point: reads the URL, loads the catalog of services
+// and profile types, draws the shell and the page. Every navigation
+// (links, back, forward, `navigate`) draws again from the URL alone.
+//
+// The page registry: a page is one module in `pages/` exporting
+// `render(host, ctx)`; `pickers` says whether it uses the service, profile
+// type and selector pickers of the shell.
+
+import { el } from '../ui.js';
+import { route, update } from './state.js';
+import { rangeOf } from './time.js';
+import { drawShell, applyTheme } from './shell.js';
+import { querier, selectorOf } from './api.js';
+import { unmountFlame } from './flame.js';
+import { render as overview } from './pages/overview.js';
+import { render as explore } from './pages/explore.js';
+import { render as tags } from './pages/tags.js';
+
+/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean}>} */
+const PAGES = {
+  overview: { render: overview, pickers: false },
+  explore: { render: explore, pickers: true },
+  tags: { render: tags, pickers: true },
+};
+
+const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
+
+/**
+ * Profile type ids of each service over the range, from the querier's Series.
+ * @param {import('./time.js').Range} range
+ * @returns {Promise<Map<string, string[]>>}
+ */
+async function loadCatalog(range) {
+  const r = await querier('Series', { labelNames: ['service_name', '__profile_type__'], start: range.start, end: range.end });
+  /** @type {Map<string, Set<string>>} */
+  const types = new Map();
+  for (const set of r.labelsSet || []) {
+    const get = (/** @type {string} */ n) => (set.labels || []).find((/** @type {any} */ l) => l.name === n)?.value || '';
+    const s = get('service_name');
+    if (!types.has(s)) types.set(s, new Set());
+    if (get('__profile_type__')) types.get(s)?.add(get('__profile_type__'));
+  }
+  return new Map([...types].map(([s, t]) => [s, [...t].sort((a, b) => Number(b === CPU) - Number(a === CPU) || a.localeCompare(b))]));
+}
+
+/**
+ * Draws the page of the current URL; `body[data-state]` and the
+ * `kiln-ui-drawn` performance mark say when it is done.
+ */
+async function draw() {
+  const root = /** @type {HTMLElement} */ (document.getElementById('kiln-ui'));
+  document.body.dataset.state = 'loading';
+  if (!(await drawPage(root))) return;
+  document.body.dataset.state = 'ready';
+  performance.mark('kiln-ui-drawn');
+}
+
+/**
+ * The shell and the page of the current URL; false when the URL lacked
+ * defaults and was replaced (a draw of the new URL follows).
+ * @param {HTMLElement} root
+ * @returns {Promise<boolean>}
+ */
+async function drawPage(root) {
+  const r = route();
+  const page = PAGES[r.page];
+  unmountFlame();
+  if (!page) {
+    root.replaceChildren(el('p', 'k-error', `No page at ${location.pathname}.`));
+    return true;
+  }
+  const range = rangeOf(r.params);
+  const tz = r.params.get('tz') === 'utc' ? 'utc' : 'local';
+  /** @type {import('./shell.js').Context} */
+  const ctx = {
+    route: r, range, tz, service: '', type: '', matchers: r.params.get('query') || '', selector: '',
+    catalog: { types: new Map() }, showError: () => {},
+  };
+  let failure = null;
+  try {
+    ctx.catalog.types = await loadCatalog(range);
+  } catch (e) {
+    failure = e;
+  }
+  if (page.pickers && !failure && !pickDefaults(ctx, r.params)) return false;
+  ctx.selector = selectorOf(ctx.service, ctx.matchers);
+  const host = drawShell(root, ctx, { pickers: page.pickers });
+  if (failure) {
+    ctx.showError(failure);
+    return true;
+  }
+  try {
+    await page.render(host, ctx);
+  } catch (e) {
+    ctx.showError(e);
+  }
+  return true;
+}
+
+/**
+ * Fills in the service and profile type; when the URL lacks them, writes
+ * the defaults into it (replacing the entry) and returns false.
+ * @param {import('./shell.js').Context} ctx
+ * @param {URLSearchParams} params
+ */
+function pickDefaults(ctx, params) {
+  const services = [...ctx.catalog.types.keys()].sort();
+  ctx.service = params.get('service') || services[0] || '';
+  const types = ctx.catalog.types.get(ctx.service) || [];
+  ctx.type = params.get('type') || types[0] || CPU;
+  if (ctx.service && (!params.get('service') || !params.get('type'))) {
+    update({ service: ctx.service, type: ctx.type }, { replace: true });
+    return false;
+  }
+  return true;
+}
+
+/** Draws once more when nothing newer asked for a draw meanwhile. */
+let drawing = Promise.resolve();
+function redraw() {
+  drawing = drawing.then(draw, draw);
+}
+
+applyTheme();
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', applyTheme);
+window.addEventListener('popstate', redraw);
+window.addEventListener('kiln:navigate', redraw);
+redraw();
