@@ -1,15 +1,17 @@
 //! The web UI: one page on every UI path (the client-side router reads
 //! `location`) and the ES modules it imports under `/assets/`, all compiled
-//! into the binary. The page talks to the server only through the querier
-//! and adhoc services; the CSP lets it load and fetch from this server
+//! into the binary. The page talks to the server through the querier and
+//! adhoc services, and one route of its own, `POST /ui/api/report`, for its
+//! HTML export ([`report`]); the CSP lets it load and fetch from this server
 //! alone and run no inline script.
 
 mod files;
+mod report;
 
-use axum::extract::Path;
+use axum::extract::{DefaultBodyLimit, Path};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 
 use crate::error::{ApiError, ApiErrorKind};
@@ -27,7 +29,9 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 /// The UI's routes, to merge into the API's router.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     let pages = PAGES.iter().fold(Router::new(), |r, path| r.route(path, get(page)));
-    pages.route("/assets/{*path}", get(asset))
+    pages
+        .route("/assets/{*path}", get(asset))
+        .route("/ui/api/report", post(report::report).layer(DefaultBodyLimit::max(report::MAX_REPORT_BYTES)))
 }
 
 async fn page(headers: HeaderMap) -> Response {

@@ -15,12 +15,16 @@ import { unmountFlame } from './flame.js';
 import { render as overview } from './pages/overview.js';
 import { render as explore } from './pages/explore.js';
 import { render as tags } from './pages/tags.js';
+import { render as compare } from './pages/compare.js';
+import { render as diff } from './pages/diff.js';
 
 /** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean}>} */
 const PAGES = {
   overview: { render: overview, pickers: false },
   explore: { render: explore, pickers: true },
   tags: { render: tags, pickers: true },
+  compare: { render: compare, pickers: true },
+  diff: { render: diff, pickers: true },
 };
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
