@@ -26,6 +26,9 @@ const FILES: &[(&str, &str)] = &[
     ("ui/sides.js", include_str!("../assets/ui/sides.js")),
     ("ui/pages/compare.js", include_str!("../assets/ui/pages/compare.js")),
     ("ui/pages/diff.js", include_str!("../assets/ui/pages/diff.js")),
+    ("ui/sha256.js", include_str!("../assets/ui/sha256.js")),
+    ("ui/upload.js", include_str!("../assets/ui/upload.js")),
+    ("ui/pages/adhoc.js", include_str!("../assets/ui/pages/adhoc.js")),
 ];
 
 /// The HTML page of the UI.

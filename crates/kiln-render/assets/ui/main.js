@@ -17,6 +17,7 @@ import { render as explore } from './pages/explore.js';
 import { render as tags } from './pages/tags.js';
 import { render as compare } from './pages/compare.js';
 import { render as diff } from './pages/diff.js';
+import { render as adhoc } from './pages/adhoc.js';
 
 /** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean}>} */
 const PAGES = {
@@ -25,6 +26,7 @@ const PAGES = {
   tags: { render: tags, pickers: true },
   compare: { render: compare, pickers: true },
   diff: { render: diff, pickers: true },
+  adhoc: { render: adhoc, pickers: false },
 };
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';

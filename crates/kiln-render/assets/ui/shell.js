@@ -9,7 +9,7 @@ import { SelectorInput } from './selector.js';
 import { labelNames, labelValues, selectorOf } from './api.js';
 
 /** The pages in the navigation: page name and title. */
-export const NAV = [['overview', 'Services'], ['explore', 'Explore'], ['tags', 'Tag explorer'], ['compare', 'Compare'], ['diff', 'Diff']];
+export const NAV = [['overview', 'Services'], ['explore', 'Explore'], ['tags', 'Tag explorer'], ['compare', 'Compare'], ['diff', 'Diff'], ['adhoc', 'Adhoc & uploads']];
 
 /**
  * @typedef {Object} Catalog

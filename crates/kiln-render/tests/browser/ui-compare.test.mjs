@@ -3,14 +3,9 @@
 // where `fast` does, side by side and as one diff flame graph.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { homedir } from 'node:os';
 import { launch } from './helpers.mjs';
 import { startServer } from './ui-server.mjs';
-
-export const screens = process.env.KILN_UI_SCREENS || join(homedir(), '.cache/kiln/ui-screens');
-mkdirSync(screens, { recursive: true });
+import { openUi, ready, until, screenshot } from './ui-pages.mjs';
 
 let server;
 let browser;
@@ -37,34 +32,8 @@ after(async () => {
   server?.stop();
 });
 
-/** Opens a UI path and waits until the page is drawn. */
-export async function openUi(path, { dark = false, width = 1400, height = 900 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height }, colorScheme: dark ? 'dark' : 'light' });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${server.base}${path}`);
-  await ready(page);
-  return { page, context, errors };
-}
-
-/** Waits for the shell to finish drawing the current URL. */
-export async function ready(page) {
-  await page.waitForSelector('body[data-state="ready"]');
-}
-
-/**
- * Waits until `fn(arg)` in the page is truthy and returns it (polling
- * `evaluate`: the UI's CSP forbids the eval behind waitForFunction).
- */
-export async function until(page, fn, arg) {
-  for (let i = 0; i < 100; i++) {
-    const v = await page.evaluate(fn, arg);
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${fn}`);
-}
+/** Opens a UI path of the server. */
+const open = (/** @type {string} */ path, opts = {}) => openUi(browser, `${server.base}${path}`, opts);
 
 const red = (/** @type {string} */ rgb) => {
   const [r, g] = rgb.match(/\d+/g).map(Number);
@@ -72,7 +41,7 @@ const red = (/** @type {string} */ rgb) => {
 };
 
 test('the before/after preset splits the range at a point and shows each side\u2019s hot function', async () => {
-  const { page, context, errors } = await openUi('/compare?from=now-1h&until=now&view=both');
+  const { page, context, errors } = await open('/compare?from=now-1h&until=now&view=both');
   const at = t0 - 30 * minute;
   await page.selectOption('select[aria-label="Comparison preset"]', 'before-after');
   await page.fill('input[aria-label="Point in time"]', await page.evaluate((ms) => {
@@ -91,7 +60,7 @@ test('the before/after preset splits the range at a point and shows each side\u2
   assert.ok(left.includes('slow') && !left.includes('fast'), left);
   assert.ok(right.includes('fast') && !right.includes('slow'), right);
   assert.match(await page.textContent('.k-compare-summary'), /Baseline .*comparison .*-/);
-  await page.screenshot({ path: join(screens, 'compare-light.png'), fullPage: true });
+  await screenshot(page, 'compare-light');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -99,7 +68,7 @@ test('the before/after preset splits the range at a point and shows each side\u2
 test('diff colours the function that grew red and the one that shrank green, the table sorted by change', async () => {
   const split = String(t0 - 30 * minute);
   const q = `from=now-1h&until=now&leftFrom=${t0 - 60 * minute}&leftUntil=${split}&rightFrom=${split}&rightUntil=${t0}`;
-  const { page, context, errors } = await openUi(`/compare?${q}`);
+  const { page, context, errors } = await open(`/compare?${q}`);
   await page.click('.k-other-page');
   await ready(page);
   assert.equal(new URL(page.url()).pathname, '/diff');
@@ -114,7 +83,7 @@ test('diff colours the function that grew red and the one that shrank green, the
   const order = await page.evaluate(() => window.kiln.tableOrder());
   assert.equal(order[0], 'fast', order.join());
   assert.equal(order.at(-1), 'slow', order.join());
-  await page.screenshot({ path: join(screens, 'diff-light.png'), fullPage: true });
+  await screenshot(page, 'diff-light');
 
   await page.goBack();
   await ready(page);
@@ -132,10 +101,10 @@ test('comparison and diff pages in the dark theme', async () => {
   const split = String(t0 - 30 * minute);
   const q = `from=now-1h&until=now&leftFrom=${t0 - 60 * minute}&leftUntil=${split}&rightFrom=${split}&rightUntil=${t0}`;
   for (const path of ['compare', 'diff']) {
-    const { page, context } = await openUi(`/${path}?${q}`, { dark: true });
+    const { page, context } = await open(`/${path}?${q}`, { dark: true });
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     await page.waitForSelector('canvas');
-    await page.screenshot({ path: join(screens, `${path}-dark.png`), fullPage: true });
+    await screenshot(page, `${path}-dark`);
     await context.close();
   }
 });
