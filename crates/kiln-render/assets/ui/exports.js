@@ -60,7 +60,12 @@ async function saveReport(data) {
  */
 export async function copyText(text) {
   document.body.dataset.copied = text;
-  if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+  if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text).catch(() => selectAndCopy(text));
+  selectAndCopy(text);
+}
+
+/** @param {string} text */
+function selectAndCopy(text) {
   const ta = /** @type {HTMLTextAreaElement} */ (document.createElement('textarea'));
   ta.value = text;
   document.body.append(ta);
