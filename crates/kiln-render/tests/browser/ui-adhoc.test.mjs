@@ -133,6 +133,51 @@ test('a broken file dropped on the page names its format and what is wrong, and 
   await context.close();
 });
 
+/** The leaf of the heaviest stack of a file, by `kiln convert --to folded`. */
+function hottest(file) {
+  const lines = execFileSync(kilnBin(), ['convert', file, '--to', 'folded'], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim().split('\n');
+  const best = lines.map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]).sort((a, b) => b[1] - a[1])[0];
+  return best[0].split(';').at(-1);
+}
+
+test('every format the drop zone names uploads and draws its hottest function', async () => {
+  const flamebearer = join(tmpdir(), 'go-heap.flamebearer.json');
+  execFileSync(kilnBin(), ['convert', join(fixtures, 'go/heap.pb.gz'), '--to', 'flamebearer', '-o', flamebearer]);
+  const files = [
+    join(fixtures, 'node/wall.pb.gz'), join(fixtures, 'perf/perf.inferno.folded'), join(fixtures, 'py-spy/hot.speedscope.json'),
+    flamebearer, join(fixtures, 'perf/perf.script.txt'), join(fixtures, 'jfr/hot.jfr'),
+  ];
+  const { page, context, errors } = await open('/adhoc');
+  for (const file of files) {
+    await page.goto(`${server.base}/adhoc`);
+    await ready(page);
+    await upload(page, file);
+    const hot = hottest(file);
+    await until(page, (name) => window.kiln && window.kiln.nodeRect(name), hot);
+  }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a hostile file name and function name are shown as text and run nothing', async () => {
+  const { page, context, errors } = await open('/adhoc');
+  const hostile = '<img src=x onerror="window.pwned=1">';
+  const drop = await page.evaluateHandle((name) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([`main;${name} 10\nmain;ok 5\n`], `${name}.folded`));
+    return dt;
+  }, hostile);
+  await page.dispatchEvent('.k-drop', 'drop', { dataTransfer: drop });
+  await until(page, (name) => window.kiln && window.kiln.nodeRect(name), hostile);
+  await page.waitForSelector('.k-table tbody tr');
+  assert.ok((await page.textContent('.k-table tbody')).includes(hostile), 'the name is text in the table');
+  assert.match(await page.textContent('.k-title'), /^_img_src_x_onerror__window\.pwned_1__-[0-9a-f]{16}$/);
+  assert.equal(await page.evaluate(() => window.pwned), undefined);
+  assert.equal(await page.$('img[src=x]'), null);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('the adhoc page in the dark theme', async () => {
   const id = readdirSync(join(server.dataDir, 'adhoc')).find((f) => f.startsWith('cpu-'));
   const { page, context } = await open(`/adhoc?profile=${id}`, { dark: true });
