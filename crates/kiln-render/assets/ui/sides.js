@@ -73,6 +73,7 @@ export function presetPatch(ctx, kind, at) {
   if (kind === 'week') return sides(['now-169h', 'now-168h', 'now-1h', 'now']);
   if (kind === 'before-after') return sides([String(r.start), String(at), String(at), String(r.end)]);
   if (kind === 'labels') return sides([r.from, r.until, r.from, r.until]);
+  if (kind === 'custom') return {};
   return { leftFrom: null, leftUntil: null, rightFrom: null, rightUntil: null };
 }
 
@@ -89,7 +90,9 @@ export function presetBar(ctx, other, otherTitle) {
   at.type = 'datetime-local';
   at.step = '1';
   at.setAttribute('aria-label', 'Point in time');
-  at.value = toInput(Math.round((ctx.range.start + ctx.range.end) / 2), ctx.tz);
+  const current = presetOf(ctx.route.params);
+  const point = current === 'before-after' ? Number(ctx.route.params.get('leftUntil')) : Math.round((ctx.range.start + ctx.range.end) / 2);
+  at.value = toInput(point, ctx.tz);
   const pick = /** @type {HTMLSelectElement} */ (el('select'));
   pick.setAttribute('aria-label', 'Comparison preset');
   for (const [v, t] of PRESETS) {
@@ -97,6 +100,7 @@ export function presetBar(ctx, other, otherTitle) {
     o.value = v;
     pick.append(o);
   }
+  pick.value = current;
   const apply = button('Apply preset', () => update(presetPatch(ctx, pick.value, fromInput(at.value, ctx.tz))), 'k-button k-apply-preset');
   const open = button(otherTitle, () => navigate(other, sideParams()), 'k-button k-other-page');
   bar.append(el('span', 'k-field-label', 'Preset'), pick, el('span', 'k-field-label', 'at'), at, apply, open);
@@ -110,7 +114,22 @@ const PRESETS = [
   ['yesterday', 'This hour vs the same hour yesterday'],
   ['week', 'This hour vs the same hour last week'],
   ['labels', 'The whole range on both sides (two label sets)'],
+  ['custom', 'Custom (each side\u2019s own range)'],
 ];
+
+/**
+ * The preset the sides of the URL match, or `custom`.
+ * @param {URLSearchParams} p
+ */
+function presetOf(p) {
+  const [lf, lu, rf, ru] = ['leftFrom', 'leftUntil', 'rightFrom', 'rightUntil'].map((k) => p.get(k));
+  if (!lf && !lu && !rf && !ru) return 'halves';
+  if (lf === 'now-25h' && lu === 'now-24h' && rf === 'now-1h' && ru === 'now') return 'yesterday';
+  if (lf === 'now-169h' && lu === 'now-168h' && rf === 'now-1h' && ru === 'now') return 'week';
+  if (lf === rf && lu === ru) return 'labels';
+  if (lu === rf && /^\d+$/.test(lu || '')) return 'before-after';
+  return 'custom';
+}
 
 /** The side parameters of the current URL, to carry to the other page. */
 function sideParams() {

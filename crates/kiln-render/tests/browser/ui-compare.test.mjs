@@ -54,6 +54,7 @@ test('the before/after preset splits the range at a point and shows each side\u2
   const url = new URL(page.url());
   assert.equal(url.searchParams.get('leftUntil'), url.searchParams.get('rightFrom'));
   assert.ok(Math.abs(Number(url.searchParams.get('rightFrom')) - at) < 1000, url.search);
+  assert.equal(await page.inputValue('select[aria-label="Comparison preset"]'), 'before-after', 'the preset shown is the URL\u2019s');
   await page.waitForSelector('.k-side-right .k-table tbody tr');
   const left = await page.textContent('.k-side-left .k-table tbody');
   const right = await page.textContent('.k-side-right .k-table tbody');

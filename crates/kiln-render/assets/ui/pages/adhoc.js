@@ -73,34 +73,44 @@ function listTable(profiles, ctx) {
   thead.append(head);
   table.append(thead, tbody);
   for (const prof of profiles) {
-    const tr = el('tr');
-    tr.dataset.id = prof.id;
-    const check = /** @type {HTMLInputElement} */ (el('input'));
-    check.type = 'checkbox';
-    check.setAttribute('aria-label', `Pick ${prof.id}`);
-    check.addEventListener('change', () => {
+    tbody.append(listRow(prof, ctx.tz, (on) => {
       const at = picked.indexOf(prof.id);
-      if (check.checked && at < 0) picked.push(prof.id);
-      if (!check.checked && at >= 0) picked.splice(at, 1);
+      if (on && at < 0) picked.push(prof.id);
+      if (!on && at >= 0) picked.splice(at, 1);
       sync();
-    });
-    const open = /** @type {HTMLAnchorElement} */ (el('a', 'k-adhoc-open', prof.name));
-    open.href = hrefOf('adhoc', { profile: prof.id });
-    open.addEventListener('click', (ev) => {
-      if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
-      ev.preventDefault();
-      update({ profile: prof.id, left: null, right: null, mode: null, ptype: null });
-    });
-    const cells = [el('td'), el('td'), el('td', '', formatTime(Number(prof.uploadedAt), ctx.tz)), el('td', 'k-mono', prof.id)];
-    cells[0].append(check);
-    cells[1].append(open);
-    tr.append(...cells);
-    tbody.append(tr);
+    }));
   }
   const actions = el('div', 'k-explore-bar');
   actions.append(compare, diff);
   box.append(actions, table);
   return box;
+}
+
+/**
+ * One profile's row: a pick box, its name opening it, when it was saved, its id.
+ * @param {{id: string, name: string, uploadedAt: string}} prof
+ * @param {string} tz
+ * @param {(on: boolean) => void} onPick
+ */
+function listRow(prof, tz, onPick) {
+  const tr = el('tr');
+  tr.dataset.id = prof.id;
+  const check = /** @type {HTMLInputElement} */ (el('input'));
+  check.type = 'checkbox';
+  check.setAttribute('aria-label', `Pick ${prof.id}`);
+  check.addEventListener('change', () => onPick(check.checked));
+  const open = /** @type {HTMLAnchorElement} */ (el('a', 'k-adhoc-open', prof.name));
+  open.href = hrefOf('adhoc', { profile: prof.id });
+  open.addEventListener('click', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button !== 0) return;
+    ev.preventDefault();
+    update({ profile: prof.id, left: null, right: null, mode: null, ptype: null });
+  });
+  const cells = [el('td'), el('td'), el('td', '', formatTime(Number(prof.uploadedAt), tz)), el('td', 'k-mono', prof.id)];
+  cells[0].append(check);
+  cells[1].append(open);
+  tr.append(...cells);
+  return tr;
 }
 
 /**
