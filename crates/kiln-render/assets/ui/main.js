@@ -19,14 +19,14 @@ import { render as compare } from './pages/compare.js';
 import { render as diff } from './pages/diff.js';
 import { render as adhoc } from './pages/adhoc.js';
 
-/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean}>} */
+/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean, range?: boolean}>} */
 const PAGES = {
   overview: { render: overview, pickers: false },
   explore: { render: explore, pickers: true },
   tags: { render: tags, pickers: true },
   compare: { render: compare, pickers: true },
   diff: { render: diff, pickers: true },
-  adhoc: { render: adhoc, pickers: false },
+  adhoc: { render: adhoc, pickers: false, range: false },
 };
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -84,7 +84,7 @@ async function drawPage(root) {
   }
   if (page.pickers && !failure && !pickDefaults(ctx, r.params)) return;
   ctx.selector = selectorOf(ctx.service, ctx.matchers);
-  const host = drawShell(root, ctx, { pickers: page.pickers });
+  const host = drawShell(root, ctx, { pickers: page.pickers, range: page.range });
   if (failure) return ctx.showError(failure);
   try {
     await page.render(host, ctx);

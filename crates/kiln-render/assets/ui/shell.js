@@ -34,7 +34,7 @@ export const NAV = [['overview', 'Services'], ['explore', 'Explore'], ['tags', '
  * Draws the shell in `root`; returns the element pages draw into.
  * @param {HTMLElement} root
  * @param {Context} ctx
- * @param {{pickers: boolean}} opts whether the page uses the service, type and selector pickers
+ * @param {{pickers: boolean, range?: boolean}} opts whether the page uses the service, type and selector pickers, and the range picker (unless false)
  */
 export function drawShell(root, ctx, opts) {
   const top = el('header', 'k-shell-top');
@@ -45,7 +45,7 @@ export function drawShell(root, ctx, opts) {
   top.append(logo, nav, themeSwitch());
   const controls = el('div', 'k-controls');
   if (opts.pickers) controls.append(...pickers(ctx));
-  controls.append(rangePicker(ctx.range, ctx.tz, (patch) => update(patch)));
+  if (opts.range !== false) controls.append(rangePicker(ctx.range, ctx.tz, (patch) => update(patch)));
   const error = el('div', 'k-error');
   error.setAttribute('role', 'alert');
   error.hidden = true;

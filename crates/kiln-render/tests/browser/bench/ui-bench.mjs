@@ -81,9 +81,12 @@ const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[Mat
 const ms = (/** @type {number[]} */ xs) => `${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
 const kb = (/** @type {number} */ b) => `${(b / 1024).toFixed(0)} KB`;
 
-/** Bytes a page transferred: the document and every resource (assets and API calls). */
-const transferred = (page) => page.evaluate(() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
-  .reduce((n, e) => n + /** @type {PerformanceResourceTiming} */ (e).transferSize, 0));
+/** Bytes a page transferred: [everything, the API answers (fetches) alone]. */
+const transferred = (page) => page.evaluate(() => {
+  const all = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'));
+  const sum = (/** @type {any[]} */ es) => es.reduce((n, e) => n + e.transferSize, 0);
+  return [sum(all), sum(all.filter((e) => /** @type {any} */ (e).initiatorType === 'fetch'))];
+});
 
 /** Drags across the middle fifth of the timeline; ms from pointerup to the new graph's first paint. */
 async function drag(page) {
@@ -146,6 +149,7 @@ console.log(`| ${hours} h of one service, one profile every 10 s (${count} profi
 console.log('| --- | --- |');
 console.log(`| UI: navigation to an interactive flame graph of the whole range (maxNodes 16384: ${nodes} nodes) | ${ms(loads)} |`);
 console.log(`| UI: timeline drag to the redrawn flame graph | ${ms(drags)} |`);
-console.log(`| UI: bytes transferred on first load (page, assets, API answers) | ${kb(median(bytes))} |`);
+console.log(`| UI: bytes transferred on first load (page, assets, API answers) | ${kb(median(bytes.map((b) => b[0])))} |`);
+console.log(`| UI: of which API answers (catalog, timeline, flame graph) | ${kb(median(bytes.map((b) => b[1])))} |`);
 console.log(`| standalone report of the merged profile: first paint | ${ms(reports)} |`);
 console.log(`| standalone report: file size | ${kb(statSync(report).size)} |`);
