@@ -30,10 +30,12 @@ const work = mkdtempSync(join(tmpdir(), 'kiln-ui-bench-'));
 const pool = execFileSync('node', [join(here, 'gen-folded.mjs'), '16384'], { maxBuffer: 1 << 28, encoding: 'utf8' })
   .trim().split('\n').map((l) => l.slice(0, l.lastIndexOf(' ')));
 
-let seed = 12345;
+let seed = 0x2545f491;
 const rand = () => {
-  seed = (seed * 1103515245 + 12345) % 2147483648;
-  return seed / 2147483648;
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 4294967296;
 };
 
 /** One profile's folded text, its stacks added into `sums`. */
