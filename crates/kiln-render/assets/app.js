@@ -21,6 +21,7 @@ import { buildHeader } from './header.js';
  * @typedef {Object} StartOptions
  * @property {View} [view]                   the first view (default: by window width)
  * @property {(v: View) => void} [onView]    told when the user picks another view
+ * @property {Array<[string, (data: any, graph: Graph) => void]>} [exports] more export buttons, given the data and the whole graph
  */
 
 /** @type {Array<[View, string]>} */
@@ -48,6 +49,7 @@ class App {
     /** @type {View} */
     this.view = options.view || (window.innerWidth >= 1100 ? 'both' : 'flamegraph');
     this.onView = options.onView || null;
+    this.moreExports = options.exports || [];
     /** Ends the document listeners when the app is disposed of. */
     this.listeners = new AbortController();
     this.query = '';
@@ -71,6 +73,7 @@ class App {
         ['PNG', () => downloadPng(this.fg.canvas, `${stem}.png`)],
         ['Folded', () => download(new Blob([toFolded(this.base)], { type: 'text/plain' }), `${stem}.folded.txt`)],
         ['JSON', () => download(new Blob([toFlamebearer(this.data)], { type: 'application/json' }), `${stem}.json`)],
+        ...this.moreExports.map(([label, f]) => /** @type {[string, () => void]} */ ([label, () => f(this.data, this.base)])),
       ]),
       this.buildToolbar(),
     );

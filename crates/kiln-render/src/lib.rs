@@ -11,15 +11,15 @@ mod payload;
 mod ui_files;
 
 use kiln_model::pb::querier::v1::{FlameGraph, FlameGraphDiff};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use assets::assets;
 pub use meta::rfc3339;
 pub use ui_files::{ui_files, ui_page};
 
 /// What a report shows in its header: what was profiled and how.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ReportMeta {
     /// The page title.
     pub title: String,

@@ -21,6 +21,14 @@ const FILES: &[(&str, &str)] = &[
     ("ui/pages/overview.js", include_str!("../assets/ui/pages/overview.js")),
     ("ui/pages/explore.js", include_str!("../assets/ui/pages/explore.js")),
     ("ui/pages/tags.js", include_str!("../assets/ui/pages/tags.js")),
+    ("ui/exports.js", include_str!("../assets/ui/exports.js")),
+    ("ui/pprof.js", include_str!("../assets/ui/pprof.js")),
+    ("ui/sides.js", include_str!("../assets/ui/sides.js")),
+    ("ui/pages/compare.js", include_str!("../assets/ui/pages/compare.js")),
+    ("ui/pages/diff.js", include_str!("../assets/ui/pages/diff.js")),
+    ("ui/sha256.js", include_str!("../assets/ui/sha256.js")),
+    ("ui/upload.js", include_str!("../assets/ui/upload.js")),
+    ("ui/pages/adhoc.js", include_str!("../assets/ui/pages/adhoc.js")),
 ];
 
 /// The HTML page of the UI.

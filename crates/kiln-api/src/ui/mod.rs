@@ -1,14 +1,17 @@
 //! The web UI: one page on every UI path (the client-side router reads
 //! `location`) and the ES modules it imports under `/assets/`, all compiled
-//! into the binary. The page talks to the server only through the querier
-//! and adhoc services; the CSP lets it load and fetch from this server
+//! into the binary. The page talks to the server through the querier and
+//! adhoc services, and one route of its own, `POST /ui/api/report`, for its
+//! HTML export ([`report`]); the CSP lets it load and fetch from this server
 //! alone and run no inline script.
 
 mod files;
+mod report;
 
-use axum::extract::Path;
+use axum::extract::{DefaultBodyLimit, Path};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{post, MethodRouter};
 
 use crate::error::{ApiError, ApiErrorKind};
 use files::Served;
@@ -21,6 +24,11 @@ pub const PAGES: &[&str] = &["/", "/explore", "/tags", "/compare", "/diff", "/ad
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
                    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
                    frame-ancestors 'none'";
+
+/// `POST /ui/api/report`: the graph on screen as a standalone report.
+pub(crate) fn report_route<S: Clone + Send + Sync + 'static>() -> MethodRouter<S> {
+    post(report::report).layer(DefaultBodyLimit::max(report::MAX_REPORT_BYTES))
+}
 
 /// The page, on every path of [`PAGES`].
 pub(crate) async fn page(headers: HeaderMap) -> Response {

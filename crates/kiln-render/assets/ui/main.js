@@ -15,12 +15,18 @@ import { unmountFlame } from './flame.js';
 import { render as overview } from './pages/overview.js';
 import { render as explore } from './pages/explore.js';
 import { render as tags } from './pages/tags.js';
+import { render as compare } from './pages/compare.js';
+import { render as diff } from './pages/diff.js';
+import { render as adhoc } from './pages/adhoc.js';
 
-/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean}>} */
+/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean, range?: boolean}>} */
 const PAGES = {
   overview: { render: overview, pickers: false },
   explore: { render: explore, pickers: true },
   tags: { render: tags, pickers: true },
+  compare: { render: compare, pickers: true },
+  diff: { render: diff, pickers: true },
+  adhoc: { render: adhoc, pickers: false, range: false },
 };
 
 const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
@@ -84,7 +90,7 @@ async function drawPage(root) {
   }
   if (page.pickers && !failure && !pickDefaults(ctx, r.params)) return false;
   ctx.selector = selectorOf(ctx.service, ctx.matchers);
-  const host = drawShell(root, ctx, { pickers: page.pickers });
+  const host = drawShell(root, ctx, { pickers: page.pickers, range: page.range });
   if (failure) {
     ctx.showError(failure);
     return true;

@@ -9,7 +9,7 @@ import { SelectorInput } from './selector.js';
 import { labelNames, labelValues, selectorOf } from './api.js';
 
 /** The pages in the navigation: page name and title. */
-const NAV = [['overview', 'Services'], ['explore', 'Explore'], ['tags', 'Tag explorer']];
+export const NAV = [['overview', 'Services'], ['explore', 'Explore'], ['tags', 'Tag explorer'], ['compare', 'Compare'], ['diff', 'Diff'], ['adhoc', 'Adhoc & uploads']];
 
 /**
  * @typedef {Object} Catalog
@@ -33,7 +33,7 @@ const NAV = [['overview', 'Services'], ['explore', 'Explore'], ['tags', 'Tag exp
  * Draws the shell in `root`; returns the element pages draw into.
  * @param {HTMLElement} root
  * @param {Context} ctx
- * @param {{pickers: boolean}} opts whether the page uses the service, type and selector pickers
+ * @param {{pickers: boolean, range?: boolean}} opts whether the page uses the service, type and selector pickers, and the range picker (unless false)
  */
 export function drawShell(root, ctx, opts) {
   const top = el('header', 'k-shell-top');
@@ -44,7 +44,7 @@ export function drawShell(root, ctx, opts) {
   top.append(logo, nav, themeSwitch());
   const controls = el('div', 'k-controls');
   if (opts.pickers) controls.append(...pickers(ctx));
-  controls.append(rangePicker(ctx.range, ctx.tz, (patch) => update(patch)));
+  if (opts.range !== false) controls.append(rangePicker(ctx.range, ctx.tz, (patch) => update(patch)));
   const error = el('div', 'k-error');
   error.setAttribute('role', 'alert');
   error.hidden = true;

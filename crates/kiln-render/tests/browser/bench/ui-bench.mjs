@@ -1,109 +1,157 @@
-// The web UI benchmark: a loopback `kiln server` holding HOURS of one
-// service at one profile every 10 s (each a folded profile of about NODES
-// call-tree nodes, from gen-folded.mjs), opened in headless Chromium.
+// The web UI benchmark (issue #11's Proof), run by hand, not by the tests:
 //
-//   KILN_BIN=.../kiln node ui-bench.mjs [HOURS] [NODES] [RUNS]
+//   KILN_BIN=$CARGO_TARGET_DIR/release/kiln node ui-bench.mjs [HOURS] [RUNS]
 //
-// Measures, median of RUNS: navigation to the drawn explore page (the
-// `kiln-ui-drawn` mark: timeline and interactive flame graph), a timeline
-// drag to the redrawn page (`kiln-ui-navigate` to `kiln-ui-drawn`), the
-// bytes of the first load (assets, then the querier's answers); and beside
-// them the standalone report of the same profile's first paint. Prints a
+// A release `kiln server` on loopback is fed HOURS (24) of one service at
+// one profile every 10 s, each posted to /ingest with its own timestamps:
+// every profile holds 500 stacks drawn (seeded) from a ~16k-node call tree
+// (gen-folded.mjs 16384), so the merge of the whole range is a ~16k-node
+// flame graph. In headless Chromium, median of RUNS (9), it measures:
+// navigation to an interactive flame graph of the whole range (Explore,
+// maxNodes 16384: `window.kiln.marks.firstPaint`, ms since navigation,
+// once the shell has drawn the timeline and the graph), a timeline drag to
+// the redrawn graph (pointerup to the new graph's first paint), and the
+// bytes transferred by a first load (navigation and resource timing,
+// empty cache); then the same for the standalone report of the merged
+// profile (`kiln convert --to html --max-nodes 16384`, file://). Prints a
 // markdown table.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, openReport, workDir, kilnBin } from '../helpers.mjs';
-import { startServer } from '../ui-server.mjs';
-import { until } from '../ui-helpers.mjs';
+import { launch, openReport, kilnBin } from '../helpers.mjs';
+import { openUi, until } from '../ui-pages.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const hours = Number(process.argv[2] || 1);
-const nodes = Number(process.argv[3] || 16000);
-const runs = Number(process.argv[4] || 9);
+const hours = Number(process.argv[2] || 24);
+const runs = Number(process.argv[3] || 9);
+const work = mkdtempSync(join(tmpdir(), 'kiln-ui-bench-'));
+const pool = execFileSync('node', [join(here, 'gen-folded.mjs'), '16384'], { maxBuffer: 1 << 28, encoding: 'utf8' })
+  .trim().split('\n').map((l) => l.slice(0, l.lastIndexOf(' ')));
 
-const foldedPath = join(workDir, 'ui-bench.folded');
-const folded = execFileSync('node', [join(here, 'gen-folded.mjs'), String(nodes)], { maxBuffer: 1 << 30 });
-writeFileSync(foldedPath, folded);
+let seed = 0x2545f491;
+const rand = () => {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) / 4294967296;
+};
 
-/** Posts one profile every 10 s over the last `hours`, four at a time. */
-async function fill(base) {
-  const end = Math.floor(Date.now() / 1000) - 20;
-  const times = [];
-  for (let t = end - hours * 3600; t < end; t += 10) times.push(t);
-  const post = async (t) => {
-    const r = await fetch(`${base}/ingest?name=bench.cpu&from=${t}&until=${t + 10}&sampleRate=100`, { method: 'POST', body: folded });
-    if (r.status !== 200) throw new Error(`ingest: ${r.status} ${await r.text()}`);
+/** One profile's folded text, its stacks added into `sums`. */
+function profile(sums) {
+  const lines = [];
+  for (let i = 0; i < 500; i++) {
+    const stack = pool[Math.floor(rand() * pool.length)];
+    const v = 1 + Math.floor(rand() * 20);
+    sums.set(stack, (sums.get(stack) || 0) + v);
+    lines.push(`${stack} ${v}`);
+  }
+  return lines.join('\n');
+}
+
+async function startServer() {
+  const port = 40000 + Math.floor(Math.random() * 20000);
+  const env = { ...process.env, KILN_REJECT_OLDER_THAN: `${hours + 1}h` };
+  const child = spawn(kilnBin(), ['server', '--listen', `127.0.0.1:${port}`, '--data-dir', join(work, 'data')], { env, stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; (await fetch(`${base}/ready`).then((r) => r.status, () => 0)) !== 200; i++) {
+    if (i > 300) throw new Error('kiln server did not get ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { base, stop: () => child.kill('SIGTERM') };
+}
+
+/** Posts every profile, 16 at a time; returns the summed stacks. */
+async function ingest(base, now) {
+  const sums = new Map();
+  const count = hours * 360;
+  const bodies = Array.from({ length: count }, (_, i) => [Math.floor(now / 1000) - (count - i) * 10, profile(sums)]);
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const [from, body] = bodies[next++];
+      const r = await fetch(`${base}/ingest?name=bench&sampleRate=100&from=${from}&until=${from + 10}`, { method: 'POST', body });
+      if (r.status !== 200) throw new Error(`ingest: ${r.status} ${await r.text()}`);
+    }
   };
-  for (let i = 0; i < times.length; i += 4) await Promise.all(times.slice(i, i + 4).map(post));
-  return times.length;
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return { sums, count };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const mark = (page, name) => page.evaluate((n) => performance.getEntriesByName(n).at(-1)?.startTime ?? NaN, name);
+const median = (/** @type {number[]} */ xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (/** @type {number[]} */ xs) => `${median(xs).toFixed(0)} ms (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`;
+const kb = (/** @type {number} */ b) => `${(b / 1024).toFixed(0)} KB`;
 
-async function openExplore(browser, base) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  const page = await context.newPage();
-  await page.goto(`${base}/explore?service=bench&from=now-${hours}h&until=now&view=flamegraph&maxNodes=16384`);
-  await until(page, () => document.body.dataset.state === 'ready' && window.kiln && window.kiln.marks.firstPaint > 0, undefined, 120000);
-  return { page, context };
-}
+/** Bytes a page transferred: [everything, the API answers (fetches) alone]. */
+const transferred = (page) => page.evaluate(() => {
+  const all = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'));
+  const sum = (/** @type {any[]} */ es) => es.reduce((n, e) => n + e.transferSize, 0);
+  return [sum(all), sum(all.filter((e) => /** @type {any} */ (e).initiatorType === 'fetch'))];
+});
 
+/** Drags across the middle fifth of the timeline; ms from pointerup to the new graph's first paint. */
 async function drag(page) {
   const box = await page.locator('.k-timeline svg').boundingBox();
-  const [a, b] = [box.x + box.width * 0.3, box.x + box.width * 0.6];
-  await page.mouse.move(a, box.y + 60);
-  await page.mouse.down();
-  await page.mouse.move(b, box.y + 60);
-  const before = page.url();
-  await page.mouse.up();
-  await until(page, (u) => location.href !== u && document.body.dataset.state === 'ready', before, 120000);
-  return (await mark(page, 'kiln-ui-drawn')) - (await mark(page, 'kiln-ui-navigate'));
-}
-
-async function firstLoadBytes(page) {
-  return page.evaluate(() => {
-    const nav = /** @type {PerformanceNavigationTiming} */ (performance.getEntriesByType('navigation')[0]);
-    const res = /** @type {PerformanceResourceTiming[]} */ (performance.getEntriesByType('resource'));
-    const api = res.filter((r) => r.name.includes('QuerierService'));
-    const assets = res.filter((r) => !r.name.includes('QuerierService'));
-    const sum = (xs) => xs.reduce((s, r) => s + r.transferSize, 0);
-    return { assets: nav.transferSize + sum(assets), api: sum(api) };
+  const y = box.y + box.height / 2;
+  await page.evaluate(() => {
+    window.kilnUp = 0;
+    document.addEventListener('pointerup', () => (window.kilnUp = performance.now()), { capture: true, once: true });
   });
+  const before = await page.evaluate(() => window.kiln);
+  await page.mouse.move(box.x + box.width * 0.4, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.6, y, { steps: 5 });
+  await page.mouse.up();
+  return until(page, () => window.kiln && window.kiln.marks.firstPaint > window.kilnUp && window.kiln.marks.firstPaint - window.kilnUp, before);
 }
 
-const server = await startServer({ KILN_REJECT_OLDER_THAN: '0', KILN_MAX_PROFILE_SIZE_BYTES: String(64 << 20) });
-const browser = await launch();
-try {
-  const profiles = await fill(server.base);
-  const load = [];
-  const redraw = [];
-  let bytes = null;
-  for (let i = 0; i < runs; i++) {
-    const { page, context } = await openExplore(browser, server.base);
-    load.push(await mark(page, 'kiln-ui-drawn'));
-    bytes ??= await firstLoadBytes(page);
-    redraw.push(await drag(page));
-    await context.close();
-  }
-  const report = join(workDir, 'ui-bench.html');
-  execFileSync(kilnBin(), ['convert', foldedPath, '--to', 'html', '-o', report]);
-  const paints = [];
-  for (let i = 0; i < runs; i++) {
-    const { page, context } = await openReport(browser, report);
-    paints.push(await page.evaluate(() => window.kiln.marks.firstPaint));
-    await context.close();
-  }
-  const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-  console.log(`${profiles} profiles over ${hours} h, ${nodes} nodes each, median of ${runs}\n`);
-  console.log('| measure | web UI | standalone report |\n|---|---|---|');
-  console.log(`| navigation to drawn flame graph | ${median(load).toFixed(0)} ms | ${median(paints).toFixed(0)} ms (first paint) |`);
-  console.log(`| timeline drag to redrawn flame graph | ${median(redraw).toFixed(0)} ms | n/a |`);
-  console.log(`| first load: assets | ${kb(bytes.assets)} | ${kb(readFileSync(report).length)} (the file) |`);
-  console.log(`| first load: querier answers | ${kb(bytes.api)} | n/a |`);
-} finally {
-  await browser.close();
-  server.stop();
+/** Nodes of the whole range's flame graph at maxNodes 16384, as the querier answers it. */
+async function graphNodes(base, now) {
+  const body = {
+    profile_typeID: 'process_cpu:cpu:nanoseconds:cpu:nanoseconds', label_selector: '{service_name="bench"}',
+    start: now - hours * 3600e3 - 60e3, end: Date.now(), max_nodes: 16384,
+  };
+  const r = await fetch(`${base}/querier.v1.QuerierService/SelectMergeStacktraces`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  }).then((x) => x.json());
+  return r.flamegraph.levels.reduce((n, l) => n + (l.values || []).length / 4, 0);
 }
+
+const server = await startServer();
+const t0 = Date.now();
+const { sums, count } = await ingest(server.base, t0);
+const ingestSeconds = (Date.now() - t0) / 1000;
+const all = join(work, 'merged.folded');
+writeFileSync(all, [...sums].map(([s, v]) => `${s} ${v}`).join('\n'));
+const report = join(work, 'merged.html');
+execFileSync(kilnBin(), ['convert', all, '--to', 'html', '--max-nodes', '16384', '-o', report]);
+
+const browser = await launch();
+const url = `${server.base}/explore?service=bench&from=now-${hours}h&until=now&maxNodes=16384&view=flamegraph`;
+const warm = await openUi(browser, url);
+await until(warm.page, () => window.kiln && window.kiln.marks.firstPaint);
+await warm.context.close();
+const nodes = await graphNodes(server.base, t0);
+const [loads, drags, bytes, reports] = [[], [], [], []];
+for (let i = 0; i < runs; i++) {
+  const { page, context } = await openUi(browser, url);
+  loads.push(await until(page, () => window.kiln && window.kiln.marks.firstPaint));
+  bytes.push(await transferred(page));
+  drags.push(await drag(page));
+  await context.close();
+  const r = await openReport(browser, report);
+  reports.push(await r.page.evaluate(() => window.kiln.marks.firstPaint));
+  await r.context.close();
+}
+await browser.close();
+server.stop();
+
+console.log(`| ${hours} h of one service, one profile every 10 s (${count} profiles, ${sums.size} distinct stacks), ingested in ${ingestSeconds.toFixed(0)} s | median of ${runs} |`);
+console.log('| --- | --- |');
+console.log(`| UI: navigation to an interactive flame graph of the whole range (maxNodes 16384: ${nodes} nodes) | ${ms(loads)} |`);
+console.log(`| UI: timeline drag to the redrawn flame graph | ${ms(drags)} |`);
+console.log(`| UI: bytes transferred on first load (page, assets, API answers) | ${kb(median(bytes.map((b) => b[0])))} |`);
+console.log(`| UI: of which API answers (catalog, timeline, flame graph) | ${kb(median(bytes.map((b) => b[1])))} |`);
+console.log(`| standalone report of the merged profile: first paint | ${ms(reports)} |`);
+console.log(`| standalone report: file size | ${kb(statSync(report).size)} |`);
