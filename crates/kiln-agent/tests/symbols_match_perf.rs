@@ -2,8 +2,9 @@
 //! --no-children` on the same process over the same seconds (attach mode):
 //! a Rust release binary with line-tables-only debug info and an inlined hot
 //! path, a stripped C binary named by its `.dynsym`, a hot loop in libc
-//! (named through its debug file) and one in the vDSO. Perf's top
-//! functions must be ours by name, each share within 3 points.
+//! (named through its debug file), one in the vDSO and one in JIT code
+//! named by a perf map. Perf's top functions must be ours by name, each
+//! share within 3 points.
 
 mod common;
 
@@ -19,7 +20,7 @@ const RATE_HZ: u32 = 1000;
 const SECONDS: f64 = 4.0;
 
 /// Runs `exe` long enough to be watched after it warms up, samples it with
-/// both, and kills it.
+/// both, and kills it (removing the perf map a JIT program leaves).
 fn watch(exe: &Path) -> (Shares, Shares) {
     let mut child: Child = Command::new(exe).arg("30").stdout(Stdio::null()).spawn().expect("start the program");
     std::thread::sleep(Duration::from_millis(200));
@@ -27,6 +28,7 @@ fn watch(exe: &Path) -> (Shares, Shares) {
     let shares = sample_both(child.id(), SECONDS, RATE_HZ, &dir);
     child.kill().expect("kill the program");
     let _ = child.wait();
+    let _ = std::fs::remove_file(format!("/tmp/perf-{}.map", child.id()));
     shares
 }
 
@@ -96,5 +98,13 @@ fn vdso_functions_are_named_from_the_process_image() {
         perf.iter().find(|(n, _)| n.contains("clock_gettime") || n.contains("vdso")).expect("perf sees the vDSO");
     assert!(vdso.1 > 20.0, "the loop runs in the vDSO:\n{perf:?}");
     assert!(kiln.iter().all(|(n, _)| !n.starts_with("[vdso]+")), "no vDSO frame left unnamed:\n{kiln:?}");
+    assert_top_agree(&perf, &kiln, 5, 1.0);
+}
+
+#[test]
+fn jit_code_is_named_from_the_processes_perf_map() {
+    let exe = build("jit_spin.c", &["-O2"]);
+    let (perf, kiln) = watch(&exe);
+    assert!(share(&perf, "jit_spin") > 50.0, "perf must name the JIT code from the map:\n{perf:?}");
     assert_top_agree(&perf, &kiln, 5, 1.0);
 }
