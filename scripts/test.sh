@@ -47,6 +47,22 @@ fi
 cargo build --quiet --locked --manifest-path "$sdk/rust/Cargo.toml" --target-dir "$HOME/.cache/kiln/sdk-rust-target"
 # ---- kiln-server SDK client tests (end) ----
 
+# ---- kiln-agent symbolisation tests (begin) ----
+# crates/kiln-agent/tests/symbols_match_perf.rs compares the native spy's names
+# with perf's on the same process: perf itself, libc's debug symbols (perf and
+# the spy both name libc's local functions from them), binutils' strip and
+# objcopy, and elfutils' debuginfod client library for tests/debuginfod.rs.
+step "test prerequisites: perf, libc debug symbols, libdebuginfod"
+missing=()
+command -v perf >/dev/null || missing+=(linux-perf)
+[ -e /usr/lib/debug/.build-id ] && dpkg -s libc6-dbg >/dev/null 2>&1 || missing+=(libc6-dbg)
+command -v objcopy >/dev/null || missing+=(binutils)
+[ -e /usr/lib/x86_64-linux-gnu/libdebuginfod.so.1 ] || missing+=(libdebuginfod1)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
+fi
+# ---- kiln-agent symbolisation tests (end) ----
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)

@@ -87,20 +87,20 @@ impl Collector {
             Record::Sample { .. } => {}
             Record::Mmap { pid, start, len, pgoff, executable: true, path } if is_named_mapping(path) => {
                 let objects = &mut self.out.objects;
-                let process = self.processes.entry(pid).or_insert_with(Process::new);
+                let process = self.processes.entry(pid).or_insert_with(|| Process::new(pid));
                 process.add_mapping(objects, start, len, pgoff, path);
             }
             Record::Mmap { .. } => {}
             Record::Comm { pid, tid, exec, name } => {
                 if exec {
-                    self.processes.insert(pid, Process::new());
+                    self.processes.insert(pid, Process::new(pid));
                 }
                 let id = self.name_id(name);
                 self.thread_of.insert(tid, id);
             }
             Record::Fork { pid, ppid, .. } if pid != ppid => {
-                let child = self.processes.get(&ppid).map(Process::fork);
-                self.processes.insert(pid, child.unwrap_or_else(Process::new));
+                let child = self.processes.get(&ppid).map(|parent| parent.fork(pid));
+                self.processes.insert(pid, child.unwrap_or_else(|| Process::new(pid)));
             }
             Record::Fork { .. } => {}
             Record::Exit { pid, tid } if pid == tid => {
@@ -126,7 +126,7 @@ impl Collector {
         if ip >= KERNEL_START {
             keys.push((KERNEL, 0));
         }
-        keys.extend(addresses.iter().map(|&address| process.resolve(address)));
+        keys.extend(addresses.iter().map(|&address| process.resolve(objects, address)));
         self.scratch = addresses;
         let frames: Vec<u32> = keys.into_iter().map(|key| self.frame_id(key)).collect();
         let thread = self.thread_name(pid, tid);

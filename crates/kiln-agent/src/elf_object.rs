@@ -3,11 +3,12 @@
 //! handed to framehop, all borrowed from one shared memory map.
 
 use std::ops::{Deref, Range};
+use std::path::Path;
 use std::sync::Arc;
 
 use framehop::{ExplicitModuleSectionInfo, Module};
 use memmap2::Mmap;
-use object::{Object, ObjectSection, ObjectSegment};
+use object::{Object, ObjectSection, ObjectSegment, SegmentFlags};
 
 /// What framehop keeps for each section: a byte range of the mapped file,
 /// or the decompressed bytes of a compressed section (Go links its
@@ -44,7 +45,12 @@ struct Load {
     offset: u64,
     vaddr: u64,
     filesz: u64,
+    executable: bool,
 }
+
+/// The granularity of `mmap`: a segment is mapped from its offset rounded
+/// down to a page, so a mapping's `pgoff` may lie before the segment.
+const PAGE: u64 = 4096;
 
 /// A parsed ELF file, shared by every process that maps it.
 pub struct ElfObject {
@@ -59,7 +65,7 @@ pub struct ElfObject {
 
 impl ElfObject {
     /// Maps and parses `path`; `None` when it is not a readable ELF file.
-    pub fn open(path: &str) -> Option<ElfObject> {
+    pub fn open(path: &Path) -> Option<ElfObject> {
         let file = std::fs::File::open(path).ok()?;
         // SAFETY: the file is mapped read-only; like every profiler we assume
         // loaded binaries are not truncated while we read them.
@@ -69,7 +75,9 @@ impl ElfObject {
             .segments()
             .map(|s| {
                 let (offset, filesz) = s.file_range();
-                Load { offset, vaddr: s.address(), filesz }
+                let executable =
+                    matches!(s.flags(), SegmentFlags::Elf { p_flags, .. } if p_flags.contains(object::elf::PF_X));
+                Load { offset, vaddr: s.address(), filesz, executable }
             })
             .collect();
         let section = |name: &str| section_of(&parsed, name, map.len());
@@ -84,11 +92,18 @@ impl ElfObject {
         })
     }
 
-    /// The load bias of a mapping of this file at `start` from file offset
-    /// `pgoff`: actual address = stated address (SVMA) + bias.
+    /// The load bias of an executable mapping of this file at `start` from
+    /// file offset `pgoff`: actual address = stated address (SVMA) + bias.
+    ///
+    /// The segment is the executable `PT_LOAD` whose page-rounded file range
+    /// holds `pgoff`. lld does not page-align segments in the file (`R E` at
+    /// offset 0xb35800, address 0xb36800), so the mapping starts at 0xb35000
+    /// inside the read-only segment before it too; taking that one put every
+    /// address 0x1000 off, in another function.
     pub fn bias(&self, start: u64, pgoff: u64) -> Option<u64> {
-        let load = self.loads.iter().find(|l| l.offset <= pgoff && pgoff < l.offset + l.filesz.max(1))?;
-        let svma = load.vaddr.wrapping_add(pgoff - load.offset);
+        let holds = |l: &&Load| l.offset.saturating_sub(pgoff) < PAGE && pgoff < l.offset + l.filesz.max(1);
+        let load = self.loads.iter().filter(holds).max_by_key(|l| (l.executable, l.offset))?;
+        let svma = load.vaddr.wrapping_sub(load.offset.wrapping_sub(pgoff));
         Some(start.wrapping_sub(svma))
     }
 
@@ -133,4 +148,33 @@ fn section_of(file: &object::File<'_>, name: &str, file_len: usize) -> Option<Se
     let compressed = section.compressed_file_range().ok()?.format != object::CompressionFormat::None;
     let decompressed = if compressed { Some(Arc::from(section.uncompressed_data().ok()?.into_owned())) } else { None };
     Some(Section { svma, file: start..end, decompressed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ElfObject;
+
+    /// `(start, pgoff)` of the mappings of this test binary, from `/proc/self/maps`.
+    fn own_mappings(exe: &str) -> Vec<(u64, u64, bool)> {
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
+        let hex = |s: &str| u64::from_str_radix(s, 16).expect("hex");
+        maps.lines()
+            .filter(|l| l.ends_with(exe))
+            .map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (hex(f[0].split('-').next().expect("range")), hex(f[2]), f[1].contains('x'))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lld_text_mapping_bias_is_the_load_base_not_a_page_off() {
+        let exe = std::fs::read_link("/proc/self/exe").expect("exe");
+        let exe = exe.to_str().expect("utf-8 path");
+        let elf = ElfObject::open(exe.as_ref()).expect("own binary parses");
+        let mappings = own_mappings(exe);
+        let base = mappings.iter().find(|m| m.1 == 0).expect("first mapping").0;
+        let &(start, pgoff, _) = mappings.iter().find(|m| m.2).expect("executable mapping");
+        assert_eq!(elf.bias(start, pgoff), Some(base), "PIE text must be biased by its load base");
+    }
 }

@@ -4,8 +4,10 @@
 //! x86_64 with `perf_event_open` (`cpu-clock`), copies each sample's user
 //! registers and stack, unwinds them with the binaries' `.eh_frame` (frame
 //! pointers as a fallback) in a reader thread, and symbolizes the unique
-//! addresses once at [`NativeSampler::stop`] with DWARF (inlined frames) or
-//! symbol tables, demangled. The Python spy ([`PythonSampler`], the py-spy
+//! addresses once at [`NativeSampler::stop`] with blazesym: symbol tables
+//! for function names as perf gives them, DWARF for inlined frames and
+//! lines, debug files by build id, the vDSO from the process's memory and
+//! JIT perf maps. The Python spy ([`PythonSampler`], the py-spy
 //! crate) and the Ruby spy ([`RubySampler`], the rbspy crate) read the
 //! interpreters' own stacks; [`Spy`] picks one for a command or process.
 //! [`spawn_paused`] starts a command stopped after `exec` so nothing it does
@@ -16,6 +18,8 @@
 
 mod collector;
 mod cpu_credit;
+mod debug_file;
+mod debuginfod;
 mod elf_object;
 mod error;
 mod events;
@@ -24,6 +28,7 @@ pub mod http;
 mod launch;
 mod objects;
 mod perf_event;
+mod perf_map;
 mod proc_file;
 mod proc_stat;
 mod proc_tree;
@@ -38,8 +43,10 @@ mod sampler;
 mod session;
 mod signals;
 mod spy;
+mod symbol_alias;
 mod symbolize;
 pub mod upstream;
+mod vdso;
 
 pub use error::{Error, Result};
 pub use launch::{spawn_paused, PausedChild};

@@ -24,20 +24,21 @@ struct Mapping {
 
 /// A process's address space as far as sampling needs it.
 pub struct Process {
+    pid: u32,
     maps: BTreeMap<u64, Mapping>,
     unwinder: UnwinderX86_64<FileBytes>,
     cache: CacheX86_64,
 }
 
 impl Process {
-    /// An empty address space.
-    pub fn new() -> Process {
-        Process { maps: BTreeMap::new(), unwinder: UnwinderX86_64::new(), cache: CacheX86_64::new() }
+    /// An empty address space for process `pid`.
+    pub fn new(pid: u32) -> Process {
+        Process { pid, maps: BTreeMap::new(), unwinder: UnwinderX86_64::new(), cache: CacheX86_64::new() }
     }
 
     /// The executable file mappings listed in `/proc/PID/maps`.
     pub fn from_proc(pid: u32, objects: &mut Objects) -> Process {
-        let mut process = Process::new();
+        let mut process = Process::new(pid);
         let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
         for line in text.lines() {
             if let Some((start, end, pgoff, path)) = parse_maps_line(line) {
@@ -47,9 +48,9 @@ impl Process {
         process
     }
 
-    /// A child created by `fork`: the same mappings, a fresh unwind cache.
-    pub fn fork(&self) -> Process {
-        Process { maps: self.maps.clone(), unwinder: self.unwinder.clone(), cache: CacheX86_64::new() }
+    /// A child `pid` created by `fork`: the same mappings, a fresh unwind cache.
+    pub fn fork(&self, pid: u32) -> Process {
+        Process { pid, maps: self.maps.clone(), unwinder: self.unwinder.clone(), cache: CacheX86_64::new() }
     }
 
     /// Records an executable mapping of `path`, replacing any it overlaps.
@@ -60,7 +61,7 @@ impl Process {
             self.maps.remove(&s);
             self.unwinder.remove_module(s);
         }
-        let object = objects.intern(path);
+        let object = objects.intern_mapping(self.pid, start, len, path);
         let elf = objects.get(object).and_then(|e| e.elf.clone());
         let bias = elf.as_ref().and_then(|e| e.bias(start, pgoff)).unwrap_or(start.wrapping_sub(pgoff));
         if let Some(elf) = elf {
@@ -69,11 +70,13 @@ impl Process {
         self.maps.insert(start, Mapping { end, bias, object });
     }
 
-    /// The object and stated address behind an actual address.
-    pub fn resolve(&self, avma: u64) -> (ObjectId, u64) {
+    /// The object and stated address behind an actual address. An address
+    /// in no mapped file is looked up later in the process's JIT perf map
+    /// when it has one, else it is [`UNKNOWN`].
+    pub fn resolve(&self, objects: &mut Objects, avma: u64) -> (ObjectId, u64) {
         match self.maps.range(..=avma).next_back() {
             Some((_, m)) if avma < m.end => (m.object, avma.wrapping_sub(m.bias)),
-            _ => (UNKNOWN, avma),
+            _ => (objects.perf_map(self.pid).unwrap_or(UNKNOWN), avma),
         }
     }
 

@@ -1,10 +1,22 @@
-//! Names for the unique frames of a session: DWARF with inlined frames when
-//! the file has debug information, else `.symtab`/`.dynsym`, demangled (Rust
-//! and C++), else `file+0xoffset`. Each file is loaded once.
+//! Names for the unique frames of a session, by blazesym, each object
+//! loaded once. A frame's function is named as `perf report` names it: by
+//! the symbol table (`.symtab`, else `.dynsym`) of the binary's debug file
+//! when it has one (`debug_file.rs`), else of the binary, demangled, perf's
+//! choice among aliases. Its inlined callees and source lines come from
+//! DWARF: `debug = "line-tables-only"` gives the outer function only its
+//! short name (`child`, no path), so the symbol table names it instead.
+//! JIT code is named from its process's perf map; anything else is
+//! `file+0xoffset`.
 
-use std::borrow::Cow;
+use std::path::Path;
 
+use blazesym::symbolize::source::{Elf, Source};
+use blazesym::symbolize::{CodeInfo, Input, Sym, Symbolized, Symbolizer};
+
+use crate::debug_file::DebugFiles;
 use crate::objects::{ObjectId, Objects, KERNEL};
+use crate::perf_map::PerfMap;
+use crate::symbol_alias::perf_names;
 
 /// One function frame of an address; several when calls were inlined.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,21 +30,20 @@ pub struct SymbolFrame {
 pub fn symbolize(objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<Vec<SymbolFrame>> {
     let mut out: Vec<Vec<SymbolFrame>> =
         frames.iter().map(|&(object, address)| fallback(objects, object, address)).collect();
-    let mut by_object: Vec<Vec<usize>> = Vec::new();
-    for (i, &(object, _)) in frames.iter().enumerate() {
-        if objects.get(object).is_some() {
-            let slot = object as usize;
-            if by_object.len() <= slot {
-                by_object.resize_with(slot + 1, Vec::new);
+    let symbolizer = Symbolizer::builder().enable_code_info(true).enable_inlined_fns(true).build();
+    let debug_files = DebugFiles::from_env();
+    for (object, indices) in by_object(objects, frames) {
+        let Some(entry) = objects.get(object) else { continue };
+        let addresses: Vec<u64> = indices.iter().map(|&i| frames[i].1).collect();
+        let found = match entry.elf_path() {
+            Some(path) => {
+                let debug_file = debug_files.find(path);
+                elf_frames(&symbolizer, debug_file.as_deref().unwrap_or(path), &addresses)
             }
-            by_object[slot].push(i);
-        }
-    }
-    for (object, entry) in objects.iter() {
-        let Some(indices) = by_object.get(object as usize).filter(|v| !v.is_empty()) else { continue };
-        let Ok(loader) = addr2line::Loader::new(&entry.path) else { continue };
-        for &i in indices {
-            if let Some(symbol) = lookup(&loader, frames[i].1) {
+            None => perf_map_frames(&entry.path, &addresses),
+        };
+        for (i, symbol) in indices.into_iter().zip(found) {
+            if let Some(symbol) = symbol {
                 out[i] = symbol;
             }
         }
@@ -40,28 +51,79 @@ pub fn symbolize(objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<Vec<Symbo
     out
 }
 
-/// DWARF frames (with inlining) or the symbol table's name for `address`.
-fn lookup(loader: &addr2line::Loader, address: u64) -> Option<Vec<SymbolFrame>> {
-    let mut found = Vec::new();
-    if let Ok(mut iter) = loader.find_frames(address) {
-        while let Ok(Some(frame)) = iter.next() {
-            let Some(name) = frame.function.as_ref().and_then(|f| f.demangle().ok()) else { continue };
-            let (file, line) = frame.location.map(|l| (l.file.unwrap_or(""), l.line.unwrap_or(0))).unwrap_or(("", 0));
-            found.push(SymbolFrame { name: name.into_owned(), file: file.to_owned(), line });
+/// The indices of `frames` grouped by their (real) object.
+fn by_object(objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<(ObjectId, Vec<usize>)> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, &(object, _)) in frames.iter().enumerate() {
+        if objects.get(object).is_some() {
+            let slot = object as usize;
+            if groups.len() <= slot {
+                groups.resize_with(slot + 1, Vec::new);
+            }
+            groups[slot].push(i);
         }
     }
-    if !found.is_empty() {
-        return Some(found);
+    groups.into_iter().enumerate().filter(|(_, v)| !v.is_empty()).map(|(o, v)| (o as ObjectId, v)).collect()
+}
+
+/// Frames for stated addresses of one ELF file, read from `file`: the
+/// binary, or its debug file (same addresses) when it has one, as perf
+/// reads it. DWARF gives inlined callees and lines; the symbol table,
+/// with perf's choice among aliases, names the function.
+fn elf_frames(symbolizer: &Symbolizer, file: &Path, addresses: &[u64]) -> Vec<Option<Vec<SymbolFrame>>> {
+    let debug = lookup(symbolizer, file, true, addresses);
+    let table = lookup(symbolizer, file, false, addresses);
+    let starts = table.iter().filter_map(sym_of).map(|s| s.addr).collect();
+    let names = perf_names(file, &starts);
+    (0..addresses.len())
+        .map(|i| {
+            let table = table.get(i).and_then(sym_of);
+            let name = table.map(|t| names.get(&t.addr).map_or(t.name.as_ref(), String::as_str));
+            match debug.get(i).and_then(sym_of) {
+                Some(debug) => Some(frames_of(debug, name.unwrap_or(&debug.name))),
+                None => table.zip(name).map(|(t, name)| frames_of(t, name)),
+            }
+        })
+        .collect()
+}
+
+fn lookup<'a>(symbolizer: &'a Symbolizer, path: &Path, debug_syms: bool, addresses: &[u64]) -> Vec<Symbolized<'a>> {
+    let mut elf = Elf::new(path);
+    elf.debug_syms = debug_syms;
+    symbolizer.symbolize(&Source::Elf(elf), Input::VirtOffset(addresses)).unwrap_or_default()
+}
+
+fn sym_of<'a, 'b>(symbolized: &'a Symbolized<'b>) -> Option<&'a Sym<'b>> {
+    match symbolized {
+        Symbolized::Sym(sym) => Some(sym),
+        _ => None,
     }
-    let name = loader.find_symbol(address)?;
-    let name = addr2line::demangle_auto(Cow::Borrowed(name), None).into_owned();
-    Some(vec![SymbolFrame { name, file: String::new(), line: 0 }])
+}
+
+/// Innermost first: the inlined callees (blazesym lists them outermost
+/// first), then the function the address is in, named `outer`.
+fn frames_of(sym: &Sym<'_>, outer: &str) -> Vec<SymbolFrame> {
+    let inlined = sym.inlined.iter().rev().map(|f| frame(&f.name, f.code_info.as_ref()));
+    inlined.chain(std::iter::once(frame(outer, sym.code_info.as_deref()))).collect()
+}
+
+fn frame(name: &str, code: Option<&CodeInfo<'_>>) -> SymbolFrame {
+    let (file, line) = code.map(|c| (c.to_path().display().to_string(), c.line.unwrap_or(0))).unwrap_or_default();
+    SymbolFrame { name: name.to_owned(), file, line }
+}
+
+/// Frames from a JIT's perf map (actual addresses).
+fn perf_map_frames(path: &str, addresses: &[u64]) -> Vec<Option<Vec<SymbolFrame>>> {
+    let map = PerfMap::parse(&std::fs::read_to_string(path).unwrap_or_default());
+    let frame = |name: &str| vec![SymbolFrame { name: name.to_owned(), file: String::new(), line: 0 }];
+    addresses.iter().map(|&a| map.find(a).map(frame)).collect()
 }
 
 /// The name of a frame no symbol covers: `[kernel]`, `[unknown]` or
 /// `libfoo.so+0x1234`.
 fn fallback(objects: &Objects, object: ObjectId, address: u64) -> Vec<SymbolFrame> {
     let name = match objects.get(object) {
+        Some(entry) if entry.elf_path().is_none() => "[unknown]".to_owned(),
         Some(entry) => {
             let base = entry.path.rsplit('/').next().unwrap_or(&entry.path);
             format!("{base}+0x{address:x}")

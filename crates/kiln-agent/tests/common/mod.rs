@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use kiln_agent::{spawn_paused, NativeSampler, Target};
 use kiln_model::{Profile, Tree};
 
+pub mod perf_compare;
+
 /// Compiles `tests/programs/<source>` into a fresh temporary directory.
 pub fn build(source: &str, flags: &[&str]) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs").join(source);
