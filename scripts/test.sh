@@ -47,6 +47,20 @@ fi
 cargo build --quiet --locked --manifest-path "$sdk/rust/Cargo.toml" --target-dir "$HOME/.cache/kiln/sdk-rust-target"
 # ---- kiln-server SDK client tests (end) ----
 
+# ---- kiln-server OpenTelemetry profiler test (begin) ----
+# crates/kiln-server/tests/otel_profiler.rs runs OpenTelemetry's Python
+# profiler (opentelemetry-sdk-extension-profiling from PyPI, with the exact
+# SDK and exporter versions it pins) against kiln server, from a venv under
+# ~/.cache/kiln. The test installs it too when missing.
+step "test prerequisites: OpenTelemetry's Python profiler"
+otel_req=crates/kiln-server/tests/sdk/otel-python/requirements.txt
+otel_venv="$HOME/.cache/kiln/otel-profiling-venv"
+if ! cmp -s "$otel_req" "$otel_venv/kiln-requirements.txt"; then
+  python3 -m venv "$otel_venv" && "$otel_venv/bin/pip" install -q -r "$otel_req" &&
+    cp "$otel_req" "$otel_venv/kiln-requirements.txt"
+fi
+# ---- kiln-server OpenTelemetry profiler test (end) ----
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)
