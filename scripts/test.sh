@@ -105,7 +105,9 @@ seeds() {
     flamebearer) ls crates/kiln-model/tests/golden/*flamebearer.json ;;
     tree) ls crates/kiln-model/tests/golden/*tree.bin ;;
     trie) ls crates/kiln-model/tests/golden/*trie.bin ;;
-    detect) find $fixtures -type f -size -200k ;;
+    detect|alloc) find $fixtures -type f -size -200k ;;
+    otlp) ls $fixtures/otlp/*.pb $fixtures/otlp/*.json ;;
+    multipart|push|connect_json) ls fuzz/seeds/"$1"/* ;;
   esac 2>/dev/null || true
 }
 for t in $targets; do
