@@ -62,6 +62,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 # ---- kiln-agent symbolisation tests (end) ----
+# ---- kiln-server OpenTelemetry profiler test (begin) ----
+# crates/kiln-server/tests/otel_profiler.rs runs OpenTelemetry's Python
+# profiler (opentelemetry-sdk-extension-profiling from PyPI, with the exact
+# SDK and exporter versions it pins) against kiln server, from a venv under
+# ~/.cache/kiln. The test installs it too when missing.
+step "test prerequisites: OpenTelemetry's Python profiler"
+otel_req=crates/kiln-server/tests/sdk/otel-python/requirements.txt
+otel_venv="$HOME/.cache/kiln/otel-profiling-venv"
+if ! cmp -s "$otel_req" "$otel_venv/kiln-requirements.txt"; then
+  python3 -m venv "$otel_venv" && "$otel_venv/bin/pip" install -q -r "$otel_req" &&
+    cp "$otel_req" "$otel_venv/kiln-requirements.txt"
+fi
+# ---- kiln-server OpenTelemetry profiler test (end) ----
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -110,7 +123,9 @@ seeds() {
     flamebearer) ls crates/kiln-model/tests/golden/*flamebearer.json ;;
     tree) ls crates/kiln-model/tests/golden/*tree.bin ;;
     trie) ls crates/kiln-model/tests/golden/*trie.bin ;;
-    detect) find $fixtures -type f -size -200k ;;
+    detect|alloc) find $fixtures -type f -size -200k ;;
+    otlp) ls $fixtures/otlp/*.pb $fixtures/otlp/*.json ;;
+    multipart|push|connect_json) ls fuzz/seeds/"$1"/* ;;
   esac 2>/dev/null || true
 }
 for t in $targets; do

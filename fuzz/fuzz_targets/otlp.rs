@@ -1,7 +1,9 @@
-//! OTLP profile requests (protobuf and protojson) never panic; every
+//! OTLP profile requests (protobuf and protojson) never panic, whether
+//! their layout is detected or declared as v1.9.0 or v1.10.0; every
 //! profile that decodes is well-formed: it builds a call tree and survives
 //! a pprof round trip unchanged.
 #![no_main]
+use kiln_model::otlp::OtlpVersion;
 use libfuzzer_sys::fuzz_target;
 
 fn check(profiles: Vec<kiln_model::otlp::OtlpProfile>) {
@@ -15,8 +17,10 @@ fn check(profiles: Vec<kiln_model::otlp::OtlpProfile>) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(p) = kiln_model::otlp::decode_request_with_limit(data, 0, 1 << 20) {
-        check(p);
+    for declared in [None, Some(OtlpVersion::V1_9), Some(OtlpVersion::V1_10)] {
+        if let Ok(p) = kiln_model::otlp::decode_request_as(data, 0, 1 << 20, declared) {
+            check(p);
+        }
     }
     if let Ok(p) = kiln_model::otlp::decode_request_json_with_limit(data, 0, 1 << 20) {
         check(p);

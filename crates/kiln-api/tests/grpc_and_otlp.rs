@@ -147,3 +147,37 @@ async fn otlp_with_another_content_type_gets_415() {
     let r = call(&app, req).await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
+
+const OTLP_V1_9: &[u8] = include_bytes!("../../kiln-model/tests/fixtures/otlp/profiler-v1.9.pb");
+
+#[tokio::test]
+async fn otlp_v1_9_from_the_python_profiler_is_accepted_over_http_and_grpc_declared_or_not() {
+    let (app, rec) = app();
+    for declared in [None, Some("1.9.0")] {
+        let http = Request::post("/v1development/profiles").header("content-type", "application/x-protobuf");
+        let grpc = Request::post("/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export")
+            .header("content-type", "application/grpc");
+        let http = declared.into_iter().fold(http, |r, v| r.header("x-kiln-otlp-version", v));
+        let grpc = declared.into_iter().fold(grpc, |r, v| r.header("x-kiln-otlp-version", v));
+        let r = call(&app, http.body(Body::from(OTLP_V1_9)).unwrap()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.body));
+        let r = call(&app, grpc.body(Body::from(framed(OTLP_V1_9, false))).unwrap()).await;
+        assert_eq!((r.status, r.grpc_status.as_deref()), (StatusCode::OK, Some("0")), "{:?}", r.grpc_message);
+    }
+    assert_eq!(rec.0.lock().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn an_unknown_declared_otlp_version_gets_400_naming_the_header() {
+    let (app, rec) = app();
+    let req = Request::post("/v1development/profiles")
+        .header("content-type", "application/x-protobuf")
+        .header("x-kiln-otlp-version", "0.9")
+        .body(Body::from(OTLP_PB))
+        .unwrap();
+    let r = call(&app, req).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let body = String::from_utf8_lossy(&r.body);
+    assert!(body.contains(r#"x-kiln-otlp-version: unknown OTLP version \"0.9\""#), "{body}");
+    assert!(rec.0.lock().unwrap().is_empty());
+}

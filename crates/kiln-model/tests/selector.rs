@@ -103,6 +103,40 @@ fn errors_name_the_byte_and_what_was_expected() {
 }
 
 #[test]
+fn quoted_label_names_as_prometheus_3_writes_them_select_dotted_otlp_attributes() {
+    let s = Selector::parse(r#"{"thread.name"="x", 'k8s-pod'!="", `a b`=~"y|z"}"#).unwrap();
+    let names: Vec<&str> = s.matchers.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["thread.name", "k8s-pod", "a b"]);
+    assert!(s.matches(&labels(&[("thread.name", "x"), ("k8s-pod", "p"), ("a b", "z")])));
+    assert!(!s.matches(&labels(&[("thread.name", "y"), ("k8s-pod", "p"), ("a b", "z")])));
+    let escaped = Selector::parse(r#"{"say \"hi\""="x"}"#).unwrap();
+    assert_eq!(escaped.matchers[0].name, r#"say "hi""#);
+}
+
+#[test]
+fn a_quoted_name_alone_in_braces_is_the_metric_name() {
+    let s = Selector::parse(r#"{"process.cpu", service_name="x"}"#).unwrap();
+    assert_eq!(s.matchers[0], Matcher::equal("__name__", "process.cpu"));
+    assert_eq!(s.matchers[1], Matcher::equal("service_name", "x"));
+    assert_eq!(Selector::parse(r#"{ "process.cpu" }"#).unwrap().matchers, [Matcher::equal("__name__", "process.cpu")]);
+}
+
+#[test]
+fn an_empty_quoted_name_or_a_missing_operator_is_refused_at_its_byte() {
+    assert!(error(r#"{""="x"}"#).contains("at byte 1: a quoted name must not be empty"));
+    assert!(error(r#"{"a.b"~"x"}"#).contains(r#"expected one of =, !=, =~, !~ after label name "a.b""#));
+    assert!(error(r#"{"a.b="x"}"#).contains("expected one of =, !=, =~, !~ after label name \"a.b=\""));
+}
+
+#[test]
+fn a_name_that_needs_quotes_prints_quoted_and_parses_back() {
+    let s = Selector::default().with(Matcher::new("thread.name-1", MatchOp::Equal, "x").unwrap());
+    assert_eq!(s.to_string(), r#"{"thread.name-1"="x"}"#);
+    assert_eq!(Selector::parse(&s.to_string()).unwrap(), s);
+    assert_eq!(Selector::parse(r#"{"plain"="x"}"#).unwrap().to_string(), r#"{plain="x"}"#);
+}
+
+#[test]
 fn a_metric_name_in_a_label_selector_matches_name() {
     let s = Selector::parse(r#"process_cpu{service_name="x"}"#).unwrap();
     assert_eq!(s.matchers[0], Matcher::equal("__name__", "process_cpu"));

@@ -1,6 +1,7 @@
 //! OpenTelemetry profiles (`v1development`): `POST /v1development/profiles`
 //! (protobuf or JSON, gzip allowed) and the gRPC `ProfilesService/Export`
-//! (reference §1.c).
+//! (reference §1.c). The opentelemetry-proto layout (v1.9.0 or v1.10.0)
+//! may be declared in `X-Kiln-OTLP-Version`; otherwise the samples show it.
 
 use std::time::Instant;
 
@@ -9,7 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kiln_model::ingest::series::prepare;
-use kiln_model::otlp::{self, OtlpProfile};
+use kiln_model::otlp::{self, OtlpProfile, OtlpVersion, VERSION_HEADER};
 
 use crate::blocking::blocking;
 use crate::connect::grpc;
@@ -43,22 +44,30 @@ async fn export_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Re
     let bytes = read_body_inflating(headers, body, state.body_limit, state.decode_limit()).await?;
     let body_len = bytes.len();
     let _decoding = admit(state, &tenant, body_len, inflated_bound(state, &bytes)).await?;
+    let version = declared_version(headers)?;
     let (state2, headers) = (state.clone(), headers.clone());
     // Decoding and preparing are CPU work: off the runtime's threads.
-    let profiles = blocking(move || prepared(&state2, decoded(&state2, &headers, &ct, &bytes)?, body_len)).await?;
+    let profiles =
+        blocking(move || prepared(&state2, decoded(&state2, &headers, &ct, &bytes, version)?, body_len)).await?;
     store(state, &tenant, "otlp", profiles, body_len as u64).await
 }
 
 /// The request's profiles, inflated within the profile size limit.
-fn decoded(state: &ApiState, headers: &HeaderMap, ct: &str, bytes: &[u8]) -> Result<Vec<OtlpProfile>, ApiError> {
+fn decoded(
+    state: &ApiState,
+    headers: &HeaderMap,
+    ct: &str,
+    bytes: &[u8],
+    version: Option<OtlpVersion>,
+) -> Result<Vec<OtlpProfile>, ApiError> {
     let (now, limit) = (state.now(), state.decode_limit());
     let inflated = |b| inflate("otlp", b, limit);
     Ok(match ct {
         c if grpc::is_grpc(c) => {
-            otlp::decode_request_with_limit(&inflated(&grpc::unframe(headers, bytes, state.body_limit)?)?, now, limit)?
+            otlp::decode_request_as(&inflated(&grpc::unframe(headers, bytes, state.body_limit)?)?, now, limit, version)?
         }
         "application/x-protobuf" | "application/protobuf" => {
-            otlp::decode_request_with_limit(&inflated(bytes)?, now, limit)?
+            otlp::decode_request_as(&inflated(bytes)?, now, limit, version)?
         }
         "application/json" => otlp::decode_request_json_with_limit(&inflated(bytes)?, now, limit)?,
         other => {
@@ -79,4 +88,13 @@ fn prepared(state: &ApiState, decoded: Vec<OtlpProfile>, body_len: usize) -> Res
         profiles.extend(ingested(state, push, uuid::Uuid::new_v4().as_u128()));
     }
     Ok(profiles)
+}
+
+/// The OTLP layout the client declares in `X-Kiln-OTLP-Version` (HTTP
+/// header or gRPC metadata), if any.
+fn declared_version(headers: &HeaderMap) -> Result<Option<OtlpVersion>, ApiError> {
+    let Some(value) = headers.get(VERSION_HEADER) else { return Ok(None) };
+    let bad = |m: String| ApiError::new(ApiErrorKind::InvalidArgument, "otlp_version", m);
+    let text = value.to_str().map_err(|_| bad(format!("{VERSION_HEADER} is not ASCII")))?;
+    text.parse().map(Some).map_err(|m: String| bad(format!("{VERSION_HEADER}: {m}")))
 }

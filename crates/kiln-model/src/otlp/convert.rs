@@ -5,16 +5,14 @@ use std::fmt;
 
 use rustc_hash::FxHashMap;
 
-use super::attributes::{resource_labels, service_name, value_string, SERVICE_NAME_KEY};
+use super::attributes::{resource_labels, service_name, SERVICE_NAME_KEY};
 use super::dictionary::{Dict, Lookup};
+use super::sample::{earliest_timestamp, observation_count, samples, spend};
 use super::target::Target;
-use super::{OtlpProfile, DEFAULT_DURATION_NANOS, FORMAT, MAX_FRAMES_PER_INPUT_BYTE};
+use super::{OtlpProfile, DEFAULT_DURATION_NANOS, FORMAT};
 use crate::error::{Error, Position, Result};
 use crate::pb::otlp as pb;
-use crate::profile::{Label, Profile, Sample, ValueType};
-
-const SPAN_ID: &str = "span_id";
-const TRACE_ID: &str = "trace_id";
+use crate::profile::{Profile, ValueType};
 
 fn bad(message: String) -> Error {
     Error::malformed(FORMAT, Position::None, message)
@@ -78,7 +76,7 @@ fn series_labels(attributes: &[(String, String)], name: &str, service: &str) -> 
 
 /// How sample values are rewritten.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Conversion {
+pub(super) enum Conversion {
     None,
     /// `samples:count:cpu:nanoseconds`: counts times the period.
     SamplesToNanos,
@@ -87,10 +85,10 @@ enum Conversion {
 }
 
 /// The sample type, period type and name of one OTLP profile.
-struct Shape {
+pub(super) struct Shape {
     sample_type: (String, String),
     period_type: (String, String),
-    conversion: Conversion,
+    pub(super) conversion: Conversion,
     name: String,
 }
 
@@ -135,15 +133,18 @@ impl Ctx<'_> {
         for (i, s) in src.samples.iter().enumerate() {
             let at = |m: String| bad(format!("{path}.samples[{i}].{m}"));
             let stack = self.dict.stack(s.stack_index).map_err(|m| at(format!("stack_index: {m}")))?;
-            spend(budget, stack.location_indices.len()).map_err(|m| Error::too_large(FORMAT, at(m).message))?;
+            let per_sample = stack.location_indices.len() + s.attribute_indices.len();
+            let frames = per_sample.saturating_mul(observation_count(s));
+            spend(budget, frames).map_err(|m| Error::too_large(FORMAT, at(m).message))?;
             let service = self.sample_service(s).map_err(|m| at(format!("attribute_indices: {m}")))?;
             let t = *by_service.entry(service.clone()).or_insert_with(|| {
                 targets.push((service, self.target(&shape, src)));
                 targets.len() - 1
             });
             let target = &mut targets[t].1;
-            let sample = sample(target, self.dict, &shape, src.period, s, stack).map_err(at)?;
-            target.push_sample(sample);
+            for sample in samples(target, self.dict, &shape, src.period, s, stack).map_err(at)? {
+                target.push_sample(sample);
+            }
         }
         Ok(targets.into_iter().map(|(svc, t)| (svc, shape.name.clone(), t.finish())).collect())
     }
@@ -165,7 +166,7 @@ impl Ctx<'_> {
         p.period_type = period_type;
         p.period = src.period;
         p.time_nanos = match i64::try_from(src.time_unix_nano).unwrap_or(i64::MAX) {
-            0 => self.now_nanos,
+            0 => earliest_timestamp(src).unwrap_or(self.now_nanos),
             t => t,
         };
         p.duration_nanos = match i64::try_from(src.duration_nano).unwrap_or(i64::MAX) {
@@ -174,87 +175,4 @@ impl Ctx<'_> {
         };
         t
     }
-}
-
-/// Takes `frames` from the request's frame budget.
-fn spend(budget: &mut usize, frames: usize) -> Lookup<()> {
-    *budget = budget.checked_sub(frames).ok_or_else(|| {
-        format!("stack_index: samples expand to more than {MAX_FRAMES_PER_INPUT_BYTE} stack frames per input byte")
-    })?;
-    Ok(())
-}
-
-/// One sample with its stack resolved into `target`.
-fn sample(
-    target: &mut Target,
-    dict: &Dict,
-    shape: &Shape,
-    period: i64,
-    s: &pb::Sample,
-    stack: &pb::Stack,
-) -> Lookup<Sample> {
-    let values = values(shape, period, s)?;
-    let mut locations = Vec::with_capacity(stack.location_indices.len());
-    for (j, &l) in stack.location_indices.iter().enumerate() {
-        let loc = target
-            .location(dict, l)
-            .map_err(|m| format!("stack_index: stack_table[{}].location_indices[{j}]: {m}", s.stack_index))?;
-        locations.push(loc);
-    }
-    let labels = labels(target, dict, s)?;
-    Ok(Sample { locations, values, labels })
-}
-
-/// The sample's one value, after the shape's conversion. A sample with no
-/// values but timestamps counts its timestamps.
-fn values(shape: &Shape, period: i64, s: &pb::Sample) -> Lookup<Vec<i64>> {
-    let mut values = if !s.values.is_empty() {
-        s.values.clone()
-    } else if !s.timestamps_unix_nano.is_empty() {
-        vec![i64::try_from(s.timestamps_unix_nano.len()).unwrap_or(i64::MAX)]
-    } else {
-        return Err("values: a sample needs values or timestamps".into());
-    };
-    if shape.conversion == Conversion::SumEvents {
-        return Ok(vec![values.iter().fold(0i64, |a, v| a.saturating_add(*v))]);
-    }
-    if values.len() != 1 {
-        return Err(format!("values: {} values, but the profile has one sample type", values.len()));
-    }
-    if shape.conversion == Conversion::SamplesToNanos {
-        values[0] = values[0].saturating_mul(period);
-    }
-    Ok(values)
-}
-
-/// Sample attributes other than `service.name` with a label value, then the
-/// link's span and trace ids in hex.
-fn labels(target: &mut Target, dict: &Dict, s: &pb::Sample) -> Lookup<Vec<Label>> {
-    let mut labels = Vec::new();
-    let mut push = |target: &mut Target, key: &str, value: &str| {
-        labels.push(Label { key: target.intern(key), str: target.intern(value), num: 0, num_unit: 0 });
-    };
-    for (k, &a) in s.attribute_indices.iter().enumerate() {
-        let at = |m: String| format!("attribute_indices[{k}]: {m}");
-        let attr = dict.attribute(a).map_err(at)?;
-        let key = dict.string(attr.key_strindex).map_err(at)?;
-        let value = value_string(attr.value.as_ref(), dict).map_err(at)?;
-        if key != SERVICE_NAME_KEY && !value.is_empty() {
-            push(target, key, &value);
-        }
-    }
-    if s.link_index != 0 {
-        let link = dict.link(s.link_index).map_err(|m| format!("link_index: {m}"))?;
-        if !link.span_id.is_empty() {
-            push(target, SPAN_ID, &hex(&link.span_id));
-        }
-        if link.trace_id.len() == 16 {
-            push(target, TRACE_ID, &hex(&link.trace_id));
-        }
-    }
-    Ok(labels)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -7,6 +7,11 @@
 //! sample-level `service.name`, labelled with the resource and scope
 //! attributes plus `__delta__="false"` and `__otel__="true"`.
 //!
+//! Requests in the v1.9.0 layout (whose `Sample` fields were numbered
+//! differently) are recognised or declared, and read correctly
+//! ([`OtlpVersion`]). A sample may carry several values, one per timestamp:
+//! each becomes one sample of the profile.
+//!
 //! The model reads no clock: callers pass `now_nanos`, used for profiles
 //! without `time_unix_nano`.
 
@@ -15,8 +20,11 @@ mod base64;
 mod convert;
 mod dictionary;
 mod json;
+mod layout;
+mod sample;
 mod shape;
 mod target;
+mod wire;
 
 use prost::Message;
 
@@ -24,6 +32,8 @@ use crate::error::{Error, Position, Result};
 use crate::gzip::{maybe_gunzip, MAX_DECOMPRESSED_BYTES};
 use crate::pb::otlp as pb;
 use crate::profile::Profile;
+
+pub use layout::{OtlpVersion, VERSION_HEADER};
 
 pub(crate) const FORMAT: &str = "otlp";
 
@@ -55,7 +65,20 @@ pub fn decode_request(data: &[u8], now_nanos: i64) -> Result<Vec<OtlpProfile>> {
 
 /// [`decode_request`] refusing more than `limit` decompressed bytes.
 pub fn decode_request_with_limit(data: &[u8], now_nanos: i64, limit: usize) -> Result<Vec<OtlpProfile>> {
+    decode_request_as(data, now_nanos, limit, None)
+}
+
+/// [`decode_request_with_limit`] for a request laid out as `declared`, or
+/// as its samples show when `None`: v1.9.0 samples are read with v1.9.0's
+/// field numbers, and a request whose layout is unclear is refused.
+pub fn decode_request_as(
+    data: &[u8],
+    now_nanos: i64,
+    limit: usize,
+    declared: Option<OtlpVersion>,
+) -> Result<Vec<OtlpProfile>> {
     let raw = maybe_gunzip(FORMAT, data, limit)?;
+    let raw = layout::to_current(raw, declared).map_err(|m| Error::malformed(FORMAT, Position::None, m))?;
     crate::wire_bound::check(FORMAT, &raw, &shape::REQUEST)?;
     let req = pb::ExportProfilesServiceRequest::decode(raw.as_ref())
         .map_err(|e| Error::malformed(FORMAT, Position::None, format!("protobuf: {e}")))?;

@@ -119,18 +119,38 @@ impl Cursor<'_> {
         }
     }
 
+    /// `name op "value"`, where the name may be quoted as Prometheus 3
+    /// allows (`"thread.name"="x"`); a quoted name alone is the metric
+    /// name (`{"process.cpu"}` means `__name__="process.cpu"`).
     fn matcher(&mut self) -> Result<Matcher> {
-        let name = self
-            .take_while(|i, b| b.is_ascii_alphabetic() || b == b'_' || (i > 0 && (b.is_ascii_digit() || b == b'.')));
+        let quoted = matches!(self.peek(), Some(b'"' | b'\'' | b'`'));
+        let name = if quoted { self.quoted_name()? } else { self.bare_name().to_owned() };
         if name.is_empty() {
             return Err(self.expected("a label name or '}'"));
         }
         self.skip_ws();
+        if quoted && matches!(self.peek(), Some(b',' | b'}')) {
+            return Ok(Matcher::equal("__name__", &name));
+        }
         let op = self.op().ok_or_else(|| self.expected(&format!("one of =, !=, =~, !~ after label name {name:?}")))?;
         self.skip_ws();
         let at = self.pos;
         let value = self.string()?;
-        Matcher::new(name, op, &value).map_err(|e| self.error_at(at, &e.message))
+        Matcher::new(&name, op, &value).map_err(|e| self.error_at(at, &e.message))
+    }
+
+    fn bare_name(&mut self) -> &str {
+        self.take_while(|i, b| b.is_ascii_alphabetic() || b == b'_' || (i > 0 && (b.is_ascii_digit() || b == b'.')))
+    }
+
+    /// A quoted label or metric name: any non-empty string.
+    fn quoted_name(&mut self) -> Result<String> {
+        let at = self.pos;
+        let name = self.string()?;
+        if name.is_empty() {
+            return Err(self.error_at(at, "a quoted name must not be empty"));
+        }
+        Ok(name)
     }
 
     fn op(&mut self) -> Option<MatchOp> {
