@@ -54,6 +54,15 @@ export function querier(method, body) {
 }
 
 /**
+ * One call of the adhoc service (`adhocprofiles.v1.AdHocProfileService`).
+ * @param {string} method
+ * @param {unknown} body
+ */
+export function adhoc(method, body) {
+  return call('adhocprofiles.v1.AdHocProfileService', method, body);
+}
+
+/**
  * A label value quoted for a selector.
  * @param {string} v
  */
