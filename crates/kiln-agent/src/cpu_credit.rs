@@ -187,14 +187,24 @@ mod tests {
         let file = ProcFile::open(&format!("/proc/{}/task/{tid}/stat", std::process::id())).expect("open stat");
         let mut clock = ThreadClock::Stat(file);
         let before = clock.read_ns().expect("ticks");
-        let started = std::time::Instant::now();
+        // Spin for 100 ms of this thread's CPU time (the kernel's own clock),
+        // not of wall time, so a loaded machine cannot starve the test.
+        let started = thread_cpu_ns();
         let mut x = 0u64;
-        while started.elapsed() < std::time::Duration::from_millis(100) {
+        while thread_cpu_ns() - started < 100_000_000 {
             x = x.wrapping_add(spin(1_000));
         }
         assert!(x > 0);
         let spent = clock.read_ns().expect("ticks again") - before;
         assert!((50_000_000..=200_000_000).contains(&spent), "100 ms of spinning read as {spent} ns");
+    }
+
+    /// This thread's CPU time from `CLOCK_THREAD_CPUTIME_ID`.
+    fn thread_cpu_ns() -> u64 {
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` is a valid timespec for the call to write.
+        assert_eq!(unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) }, 0);
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
     }
 
     #[test]
