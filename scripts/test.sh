@@ -135,3 +135,6 @@ for t in $targets; do
     -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=0 2>&1 | tail -n 3)
 done
 echo "fuzz: $(echo "$targets" | wc -w) targets ran without a crash"
+
+step "prune older Kiln build output from the cache"
+python3 scripts/prune_target.py "$CARGO_TARGET_DIR"
