@@ -61,6 +61,8 @@ test('an uploaded pprof gets a content-derived share link that opens in a fresh 
   await until(page, () => window.kiln && window.kiln.nodeRect('main.burn'));
   const link = await page.inputValue('.k-share-link');
   assert.equal(link, `${server.base}/adhoc?profile=${id}`);
+  // CPU comes as flamebearer `samples` at a rate of 1e9: nanoseconds, shown as time.
+  assert.match(await page.textContent('.k-facts'), /1\.09 s/, 'the total in the profile’s unit');
   await screenshot(page, 'adhoc-light');
 
   await page.goto(`${server.base}/adhoc`);

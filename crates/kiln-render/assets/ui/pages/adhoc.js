@@ -127,8 +127,18 @@ function payloadOf(json) {
       total: Number(f.numTicks || 0), maxSelf: Number(f.maxSelf || 0),
       leftTicks: Number(fb.leftTicks || 0), rightTicks: Number(fb.rightTicks || 0),
     },
-    unit: m.units || '',
+    unit: unitOf(m),
   };
+}
+
+/**
+ * The unit the values are in. Pyroscope's flamebearer calls CPU time
+ * `samples` at a sample rate of 1e9: those values are nanoseconds.
+ * @param {{ units?: string, sampleRate?: number }} m
+ */
+function unitOf(m) {
+  if (m.units === 'samples' && Number(m.sampleRate) === 1e9) return 'nanoseconds';
+  return m.units || '';
 }
 
 /**
