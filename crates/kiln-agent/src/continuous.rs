@@ -101,10 +101,12 @@ impl Intervals<'_> {
             }
             if interval_start.elapsed() >= self.options.upload_interval {
                 interval_start = Instant::now();
+                // A spy that cannot start (the process exiting, a Python
+                // process between interpreters) leaves the current one running.
                 match Running::start(self.options.spy, Target::PidTree(pid), self.options.sample_rate_hz) {
                     Ok(next) => self.ship(std::mem::replace(&mut running, next)),
-                    Err(_) if !alive(pid) => break,
-                    Err(e) => return Err(e),
+                    Err(Error::NoSuchProcess(_)) => {}
+                    Err(e) => eprintln!("kiln: the next interval's spy did not start, the current one goes on: {e}"),
                 }
             }
             std::thread::sleep(TICK);
