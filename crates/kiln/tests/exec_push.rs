@@ -88,3 +88,27 @@ fn a_buffer_bound_below_the_outage_drops_the_oldest_and_reports_how_many() {
     assert!(pushed >= 4, "the profiles before and after the outage still arrive: {pushed}");
     assert!((total_nanos as f64 / 1e9) < 5.5, "dropped profiles are not stored");
 }
+
+#[test]
+fn connect_pushes_a_running_process_until_kiln_is_stopped_and_leaves_it_running() {
+    let dir = temp_dir("connect");
+    let server = Server::start(&dir);
+    let mut target =
+        std::process::Command::new(build_three_to_one(&dir)).arg("30").stdout(Stdio::null()).spawn().unwrap();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kiln"));
+    c.args(["connect", "--pid", &target.id().to_string(), "--server-address", &server.url()]);
+    c.args(["--upload-interval", "500ms", "--application-name", "attached"]).stderr(Stdio::piped());
+    let kiln = c.spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let status = std::process::Command::new("kill").args(["-TERM", &kiln.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = finish(kiln);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(target.try_wait().unwrap().is_none(), "the process goes on after kiln stops");
+    target.kill().unwrap();
+    target.wait().unwrap();
+    let (pushed, dropped) = pushed_and_dropped(&out.stderr);
+    assert!(pushed >= 2 && dropped == 0, "{pushed}, {dropped}");
+    let stacks = server.folded(r#"{service_name="attached"}"#);
+    assert!(stacks.keys().any(|s| s.ends_with(";heavy")), "{stacks:?}");
+}
