@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use base64::Engine;
+use bytes::Bytes;
 use kiln_api::pb::push::{LabelPair, PushRequest, RawProfileSeries, RawSample};
 use kiln_model::{pprof, Profile};
 use prost::Message;
@@ -65,7 +66,7 @@ impl PushClient {
     }
 
     /// Sends one encoded `PushRequest`.
-    pub async fn push(&self, body: Vec<u8>) -> Result<(), PushFailure> {
+    pub async fn push(&self, body: Bytes) -> Result<(), PushFailure> {
         let headers: Vec<(&str, &str)> = self.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let target = self.url.join(PUSH_PATH);
         let sent = tokio::time::timeout(REQUEST_TIMEOUT, self.url.post(&target, &headers, body)).await;

@@ -109,7 +109,7 @@ fn ship(client: &PushClient, shared: &Shared) {
     };
     let mut backoff = FIRST_BACKOFF;
     while let Some((seq, body)) = next(shared) {
-        match runtime.block_on(client.push(body.to_vec())) {
+        match runtime.block_on(client.push(body)) {
             Ok(()) => {
                 lock(&shared.state).buffer.settle(seq, true);
                 backoff = FIRST_BACKOFF;
