@@ -15,7 +15,9 @@ fn exec_of_a_c_program_without_frame_pointers_shows_its_measured_split_with_its_
     let dir = temp_dir("c");
     let server = Server::start(&dir);
     let exe = build_three_to_one(&dir);
-    let mut c = exec(&server, "1s", &["--application-name", "split-c", "--tag", "env=ci", "--tag", "team=kiln"]);
+    // 400 Hz: ~1200 samples, so the share's sampling error (~1.3 points) stays well inside 5.
+    let mut c = exec(&server, "1s", &["--sample-rate", "400", "--application-name", "split-c", "--tag", "env=ci"]);
+    c.args(["--tag", "team=kiln"]);
     c.args(["--service-repository", "https://example.com/split.git", "--service-git-ref", "abc123", "--"]);
     c.arg(&exe).args(["3", "7"]).stdout(Stdio::piped()).stderr(Stdio::piped());
     let out = finish(c.spawn().unwrap());
@@ -26,6 +28,7 @@ fn exec_of_a_c_program_without_frame_pointers_shows_its_measured_split_with_its_
     let stacks = server.folded(r#"{service_name="split-c",env="ci",team="kiln",service_git_ref="abc123"}"#);
     assert!(stacks.keys().any(|s| s.contains("main;work;heavy")), "unwound without frame pointers: {stacks:?}");
     let observed = heavy_share(&stacks);
+    eprintln!("heavy: server {observed:.1}%, program {expected:.1}%");
     assert!((observed - expected).abs() <= 5.0, "heavy: server {observed:.1}%, program {expected:.1}%");
     assert_eq!(server.label_values("service_repository"), ["https://example.com/split.git"]);
 }
@@ -34,13 +37,15 @@ fn exec_of_a_c_program_without_frame_pointers_shows_its_measured_split_with_its_
 fn exec_of_a_python_script_shows_its_measured_split_under_its_service_name() {
     let dir = temp_dir("py");
     let server = Server::start(&dir);
-    let mut c = exec(&server, "1s", &["--application-name", "split-py", "--tag", "env=ci", "--"]);
+    let mut c =
+        exec(&server, "1s", &["--sample-rate", "400", "--application-name", "split-py", "--tag", "env=ci", "--"]);
     c.arg("python3").arg(program("three_to_one.py")).arg("3").stdout(Stdio::piped()).stderr(Stdio::piped());
     let out = finish(c.spawn().unwrap());
     assert_eq!(out.status.code(), Some(0));
     let expected = measured_heavy_share(&out.stdout);
     let stacks = server.folded(r#"{service_name="split-py",env="ci"}"#);
     let observed = heavy_share(&stacks);
+    eprintln!("heavy: server {observed:.1}%, program {expected:.1}%");
     assert!((observed - expected).abs() <= 5.0, "heavy: server {observed:.1}%, program {expected:.1}%");
 }
 

@@ -107,6 +107,34 @@ mod tests {
         assert!(bearer.headers.contains(&("authorization", "Bearer t0k".to_owned())));
     }
 
+    /// A one-shot server answering every connection with `status`.
+    async fn answering(status: u16) -> Url {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let _ = stream.read(&mut [0u8; 4096]).await;
+                let body = r#"{"code":"x","message":"m"}"#;
+                let head = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\n\r\n{body}", body.len());
+                let _ = stream.write_all(head.as_bytes()).await;
+            }
+        });
+        Url::parse(&format!("http://127.0.0.1:{port}")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn unreachable_servers_5xx_and_429_are_retried_other_refusals_are_not() {
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        let push = |url: Url| async move { PushClient::new(url, None, None).push(Bytes::from_static(b"x")).await };
+        let unreachable = push(Url::parse(&format!("http://127.0.0.1:{closed}")).unwrap()).await;
+        assert!(matches!(unreachable, Err(PushFailure::Retry(_))), "{unreachable:?}");
+        assert!(matches!(push(answering(503).await).await, Err(PushFailure::Retry(_))));
+        assert!(matches!(push(answering(429).await).await, Err(PushFailure::Retry(_))));
+        assert_eq!(push(answering(400).await).await, Err(PushFailure::Refused("400: x: m".to_owned())));
+        assert_eq!(push(answering(200).await).await, Ok(()));
+    }
+
     #[test]
     fn a_push_request_names_the_profile_type_first_and_keeps_the_labels() {
         let profile = kiln_model::ProfileBuilder::new(&[("samples", "count")], ("cpu", "nanoseconds"), 1).build();
