@@ -98,9 +98,9 @@ impl Url {
     }
 
     /// POSTs `body` with `headers` to `target` on this URL's server.
-    pub async fn post(&self, target: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Result<Response> {
+    pub async fn post(&self, target: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Result<Response> {
         let request = headers.iter().fold(hyper::Request::post(target), |r, (k, v)| r.header(*k, *v));
-        self.send(request, Bytes::from(body)).await
+        self.send(request, body.into()).await
     }
 
     async fn send(&self, request: hyper::http::request::Builder, body: Bytes) -> Result<Response> {

@@ -12,11 +12,14 @@
 //! interpreters' own stacks; [`Spy`] picks one for a command or process.
 //! [`spawn_paused`] starts a command stopped after `exec` so nothing it does
 //! escapes the sampler; [`run_session`] runs a whole `kiln adhoc` session
-//! around them, forwarding signals ([`SignalForwarding`]). [`upstream`]
-//! holds the push and pull upstreams of `kiln adhoc`, over kiln's one HTTP
-//! client ([`http`]).
+//! around them, forwarding signals ([`SignalForwarding`]);
+//! [`run_continuous`] samples one program for `kiln exec`/`kiln connect`
+//! and pushes a profile per interval to a server. [`upstream`] holds the
+//! push and pull upstreams of `kiln adhoc` and the bounded, retrying push
+//! client of the continuous run, over kiln's one HTTP client ([`http`]).
 
 mod collector;
+mod continuous;
 mod cpu_credit;
 mod debug_file;
 mod debuginfod;
@@ -48,6 +51,7 @@ mod symbolize;
 pub mod upstream;
 mod vdso;
 
+pub use continuous::{run_continuous, ContinuousOptions, ContinuousOutcome};
 pub use error::{Error, Result};
 pub use launch::{spawn_paused, PausedChild};
 pub use python_spy::PythonSampler;

@@ -122,12 +122,12 @@ fn finish(sampler: Running, started: Instant) -> Result<(Profile, SamplerStats, 
     Ok((profile, stats, elapsed))
 }
 
-fn try_wait(child: &mut Child) -> Result<Option<ExitStatus>> {
+pub(crate) fn try_wait(child: &mut Child) -> Result<Option<ExitStatus>> {
     child.try_wait().map_err(|source| Error::Io { what: "waiting for the command", source })
 }
 
 /// Whether `pid` still exists (a zombie counts until it is reaped).
-fn alive(pid: u32) -> bool {
+pub(crate) fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let r = unsafe { libc::kill(pid as i32, 0) };
     r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)

@@ -11,7 +11,7 @@
 //! files and the copy in the data directory.
 
 mod child;
-mod native;
+pub(crate) mod native;
 mod output;
 mod pull;
 mod push;
@@ -65,14 +65,14 @@ pub struct AdhocArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum Spy {
+pub(crate) enum Spy {
     Auto,
     Native,
     Python,
     Ruby,
 }
 
-fn parse_tag(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_tag(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("a tag is key=value, not {s:?}")),

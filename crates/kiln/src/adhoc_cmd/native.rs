@@ -54,7 +54,7 @@ fn target_and_app(args: &AdhocArgs) -> anyhow::Result<(SessionTarget, String, ag
 }
 
 /// The spy `--spy` names; `None` for auto.
-fn chosen(spy: Spy) -> Option<agent::Spy> {
+pub(crate) fn chosen(spy: Spy) -> Option<agent::Spy> {
     match spy {
         Spy::Auto => None,
         Spy::Native => Some(agent::Spy::Native),
@@ -63,7 +63,7 @@ fn chosen(spy: Spy) -> Option<agent::Spy> {
     }
 }
 
-fn process_name(pid: u32) -> String {
+pub(crate) fn process_name(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).map(|s| s.trim().to_owned()).unwrap_or(format!("pid-{pid}"))
 }
 
