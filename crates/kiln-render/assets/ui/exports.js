@@ -6,6 +6,7 @@
 
 import { download, fileStem } from '../export.js';
 import { toPprof } from './pprof.js';
+import { authHeaders } from './auth.js';
 
 /**
  * The extra export buttons of a mounted graph.
@@ -43,7 +44,7 @@ async function savePprof(data, g) {
 async function saveReport(data) {
   const resp = await fetch('/ui/api/report', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...authHeaders() },
     body: JSON.stringify(data),
   });
   if (!resp.ok) {

@@ -172,9 +172,10 @@ export function sideColumn(side, ctx, unit) {
   });
   timeline.height = 110;
   timeline.root.setAttribute('height', '110');
+  const step = stepOf(side.range, 80);
   const drawn = selectSeries({
-    type: ctx.type, selector: side.selector, start: side.range.start, end: side.range.end, step: stepOf(side.range, 80),
-  }).then((lines) => timeline.setData(lines.map((s) => ({ name: side.title, points: s.points })), side.range.start, side.range.end));
+    type: ctx.type, selector: side.selector, start: side.range.start, end: side.range.end, step,
+  }).then((lines) => timeline.setData(lines.map((s) => ({ name: side.title, points: s.points })), side.range.start, side.range.end, step * 1000));
   return { box, content, drawn };
 }
 
