@@ -4,7 +4,7 @@
 // headers (auth.js). int64 fields arrive as strings (protojson) and are
 // turned into numbers here.
 
-import { authHeaders } from './auth.js';
+import { post } from './auth.js';
 
 /** An error to show the user: the server's own message, or that it is unreachable. */
 export class ApiError extends Error {
@@ -32,11 +32,7 @@ export class ApiError extends Error {
 export async function call(service, method, body) {
   let resp;
   try {
-    resp = await fetch(`/${service}/${method}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', ...authHeaders() },
-      body: JSON.stringify(body),
-    });
+    resp = await post(`/${service}/${method}`, body);
   } catch (e) {
     throw new ApiError(`The Kiln server is unreachable (${method}): ${e instanceof Error ? e.message : e}`, 'unreachable', 0);
   }

@@ -47,10 +47,27 @@ function signOut() {
  * The headers that carry the session: `Authorization` and `X-Scope-OrgID`.
  * @returns {Record<string, string>}
  */
-export function authHeaders() {
+function authHeaders() {
   const s = session();
   if (!s) return {};
   return s.tenant ? { Authorization: s.authorization, 'X-Scope-OrgID': s.tenant } : { Authorization: s.authorization };
+}
+
+/**
+ * A POST of JSON to the server with the session's headers. Credentials
+ * mode `omit`: the browser's own ones are never sent, and a 401 with a
+ * `Basic` challenge comes back to the page instead of opening the
+ * browser's login dialog (whose password the browser would keep).
+ * @param {string} path
+ * @param {any} body
+ */
+export function post(path, body) {
+  return fetch(path, {
+    method: 'POST',
+    credentials: 'omit',
+    headers: { 'Content-Type': 'application/json', ...authHeaders() },
+    body: JSON.stringify(body),
+  });
 }
 
 /**
@@ -132,7 +149,10 @@ export function sessionControls() {
   tenant.value = s.tenant;
   tenant.placeholder = 'tenant';
   tenant.setAttribute('aria-label', 'Tenant (X-Scope-OrgID)');
-  tenant.addEventListener('change', () => save({ ...s, tenant: tenant.value.trim() }));
+  tenant.addEventListener('change', () => {
+    const picked = tenant.value.trim();
+    if (picked !== session()?.tenant) save({ ...s, tenant: picked });
+  });
   const out = button('Sign out', signOut, 'k-button k-signout');
   return [el('span', 'k-who', `Signed in (${s.who})`), tenant, out];
 }

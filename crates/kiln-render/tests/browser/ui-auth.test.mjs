@@ -56,8 +56,9 @@ async function signIn(page, { token = '', user = '', password = '', tenant = '' 
   await page.fill('.k-signin input[name=user]', user);
   await page.fill('.k-signin input[name=password]', password);
   await page.fill('.k-signin input[name=tenant]', tenant);
+  await page.evaluate(() => document.querySelector('.k-signin')?.setAttribute('data-submitted', ''));
   await page.click('.k-signin-submit');
-  await until(page, () => document.body.dataset.state === 'loading' || !document.querySelector('.k-signin'));
+  await until(page, () => !document.querySelector('.k-signin[data-submitted]'));
   await drawn(page);
 }
 
