@@ -5,7 +5,8 @@
 //! shrinks about tenfold. tower-http's `CompressionLayer` would encode
 //! while the body is polled, on the runtime's threads; every answer here
 //! is a whole buffer already, so this layer takes it and deflates it on the
-//! blocking pool instead (a 5 MB flame graph answer costs tens of ms).
+//! blocking pool instead (deflating a 516 KB flame graph answer takes
+//! ~15 ms: measured as 22 ms against 7 ms for the same answer sent plain).
 //!
 //! Compressed: JSON, text (HTML, CSS, JavaScript, SVG) with a body of at
 //! least [`MIN_BYTES`] and a known length, when `Accept-Encoding` names
@@ -65,9 +66,9 @@ async fn gzipped(resp: Response) -> Result<Response, ApiError> {
     Ok(Response::from_parts(parts, Body::from(packed)))
 }
 
-/// gzip at the default level (6): on flame graph JSON, level 1 sends ~40%
-/// more bytes for about half the time, and the bytes are what a remote
-/// browser waits for.
+/// gzip at the default level (6): a 516 KB flame graph answer becomes
+/// 104 KB (zlib's level 1 makes 132 KB of it); the bytes are what a
+/// remote browser waits for, and the CPU is off the runtime.
 fn gzip(plain: &[u8]) -> Result<Vec<u8>, ApiError> {
     let mut enc = GzEncoder::new(Vec::with_capacity(plain.len() / 8), Compression::default());
     enc.write_all(plain)
