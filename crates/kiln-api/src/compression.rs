@@ -44,7 +44,7 @@ pub(crate) async fn compress(req: Request, next: Next) -> Response {
     }
     resp.headers_mut().append(VARY, HeaderValue::from_static("accept-encoding"));
     let size = resp.body().size_hint().exact();
-    if !wants_gzip || !size.is_some_and(|n| n >= MIN_BYTES) {
+    if !wants_gzip || size.is_none_or(|n| n < MIN_BYTES) {
         return resp;
     }
     gzipped(resp).await.unwrap_or_else(IntoResponse::into_response)
@@ -60,7 +60,7 @@ async fn gzipped(resp: Response) -> Result<Response, ApiError> {
     let h = &mut parts.headers;
     h.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     h.remove(CONTENT_LENGTH);
-    if let Some(weak) = h.get(ETAG).and_then(|tag| weak_etag(tag)) {
+    if let Some(weak) = h.get(ETAG).and_then(weak_etag) {
         h.insert(ETAG, weak);
     }
     Ok(Response::from_parts(parts, Body::from(packed)))
