@@ -15,6 +15,7 @@
 mod adhoc;
 pub mod auth;
 mod blocking;
+mod compression;
 mod connect;
 mod decode_budget;
 mod error;
@@ -74,15 +75,17 @@ pub use state::{ApiState, Clock, DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_DECODE_WAI
 
 /// Every route of the API over the given state (the table in
 /// `routes.rs`), behind the auth check when the state has an
-/// authenticator.
+/// authenticator, with JSON and text answers gzipped for clients that ask
+/// (`compression.rs`).
 pub fn router(state: ApiState) -> Router {
     let table = routes::table();
     let access = table.iter().map(|(route, _)| (route.path, route.access)).collect();
     let guard = state.auth.clone().map(|auth| auth::layer::Guard { auth, access, metrics: state.metrics.clone() });
     let app =
         table.into_iter().fold(Router::new(), |r, (route, handler)| r.route(route.path, handler)).with_state(state);
-    match guard {
+    let app = match guard {
         Some(guard) => app.layer(axum::middleware::from_fn_with_state(Arc::new(guard), auth::layer::check)),
         None => app,
-    }
+    };
+    app.layer(axum::middleware::from_fn(compression::compress))
 }

@@ -11,6 +11,7 @@ const FILES: &[(&str, &str)] = &[
     ("ui/ui.css", include_str!("../assets/ui/ui.css")),
     ("ui/main.js", include_str!("../assets/ui/main.js")),
     ("ui/api.js", include_str!("../assets/ui/api.js")),
+    ("ui/auth.js", include_str!("../assets/ui/auth.js")),
     ("ui/state.js", include_str!("../assets/ui/state.js")),
     ("ui/time.js", include_str!("../assets/ui/time.js")),
     ("ui/range.js", include_str!("../assets/ui/range.js")),

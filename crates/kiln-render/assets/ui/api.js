@@ -1,17 +1,24 @@
-// The UI's only way to the server: the Connect services (the querier,
-// `querier.v1.QuerierService`, and the adhoc service) in their JSON
-// encoding, as Grafana uses them. int64 fields arrive as strings
-// (protojson) and are turned into numbers here.
+// The UI's only way to the server: the querier (`querier.v1.QuerierService`)
+// and adhoc (`adhocprofiles.v1.AdHocProfileService`) Connect services in
+// their JSON encoding, as Grafana uses them, with the signed-in session's
+// headers (auth.js). int64 fields arrive as strings (protojson) and are
+// turned into numbers here.
+
+import { post } from './auth.js';
 
 /** An error to show the user: the server's own message, or that it is unreachable. */
 export class ApiError extends Error {
   /**
    * @param {string} message
    * @param {string} code Connect's code, or `unreachable`
+   * @param {number} status the HTTP status (0 when unreachable)
+   * @param {string} [reason] the server's message alone
    */
-  constructor(message, code) {
+  constructor(message, code, status, reason) {
     super(message);
     this.code = code;
+    this.status = status;
+    this.reason = reason || message;
   }
 }
 
@@ -25,13 +32,9 @@ export class ApiError extends Error {
 export async function call(service, method, body) {
   let resp;
   try {
-    resp = await fetch(`/${service}/${method}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    resp = await post(`/${service}/${method}`, body);
   } catch (e) {
-    throw new ApiError(`The Kiln server is unreachable (${method}): ${e instanceof Error ? e.message : e}`, 'unreachable');
+    throw new ApiError(`The Kiln server is unreachable (${method}): ${e instanceof Error ? e.message : e}`, 'unreachable', 0);
   }
   const text = await resp.text();
   let json = null;
@@ -42,7 +45,7 @@ export async function call(service, method, body) {
   }
   if (resp.ok && json) return json;
   const message = json && json.message ? json.message : `HTTP ${resp.status} ${text.slice(0, 300)}`;
-  throw new ApiError(`${method}: ${message}`, (json && json.code) || String(resp.status));
+  throw new ApiError(`${method}: ${message}`, (json && json.code) || String(resp.status), resp.status, message);
 }
 
 /**
@@ -56,7 +59,7 @@ export function querier(method, body) {
 /**
  * One call of the adhoc service (`adhocprofiles.v1.AdHocProfileService`).
  * @param {string} method
- * @param {unknown} body
+ * @param {any} body
  */
 export function adhoc(method, body) {
   return call('adhocprofiles.v1.AdHocProfileService', method, body);

@@ -6,6 +6,7 @@
 
 import { download, fileStem } from '../export.js';
 import { toPprof } from './pprof.js';
+import { post } from './auth.js';
 
 /**
  * The extra export buttons of a mounted graph.
@@ -41,11 +42,7 @@ async function savePprof(data, g) {
  * @param {any} data
  */
 async function saveReport(data) {
-  const resp = await fetch('/ui/api/report', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(data),
-  });
+  const resp = await post('/ui/api/report', data);
   if (!resp.ok) {
     const body = await resp.json().catch(() => ({}));
     throw new Error(`HTML export: ${body.message || `HTTP ${resp.status}`}`);

@@ -10,7 +10,8 @@ import { el } from '../ui.js';
 import { route, update } from './state.js';
 import { rangeOf } from './time.js';
 import { drawShell, applyTheme } from './shell.js';
-import { querier, selectorOf } from './api.js';
+import { querier, selectorOf, ApiError } from './api.js';
+import { session, signInPage, forget } from './auth.js';
 import { unmountFlame } from './flame.js';
 import { render as overview } from './pages/overview.js';
 import { render as explore } from './pages/explore.js';
@@ -88,6 +89,10 @@ async function drawPage(root) {
   } catch (e) {
     failure = e;
   }
+  if (needsSignIn(failure)) {
+    root.replaceChildren(signInAfter(/** @type {ApiError} */ (failure)));
+    return true;
+  }
   if (page.pickers && !failure && !pickDefaults(ctx, r.params)) return false;
   ctx.selector = selectorOf(ctx.service, ctx.matchers);
   const host = drawShell(root, ctx, { pickers: page.pickers, range: page.range });
@@ -98,9 +103,25 @@ async function drawPage(root) {
   try {
     await page.render(host, ctx);
   } catch (e) {
-    ctx.showError(e);
+    if (needsSignIn(e)) root.replaceChildren(signInAfter(/** @type {ApiError} */ (e)));
+    else ctx.showError(e);
   }
   return true;
+}
+
+/** Whether the server asked for credentials (auth is on and none, or a wrong one, was sent). @param {unknown} e */
+function needsSignIn(e) {
+  return e instanceof ApiError && e.status === 401;
+}
+
+/**
+ * The sign-in page after a 401; a credential the server refused is forgotten.
+ * @param {ApiError} e
+ */
+function signInAfter(e) {
+  const refused = session() ? e.reason : '';
+  if (refused) forget();
+  return signInPage(refused);
 }
 
 /**

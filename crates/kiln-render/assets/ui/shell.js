@@ -1,12 +1,14 @@
-// The app shell: header with navigation, service and profile type pickers,
-// the label selector, the time range picker, the theme switch, and the
-// error line next to the selector. Pages draw below it.
+// The app shell: header with navigation, the session's tenant and sign
+// out (when signed in), service and profile type pickers, the label
+// selector, the time range picker, the theme switch, and the error line
+// next to the selector. Pages draw below it.
 
 import { el, button } from '../ui.js';
 import { navigate, update, hrefOf, sharedParams } from './state.js';
 import { rangePicker } from './range.js';
 import { SelectorInput } from './selector.js';
 import { labelNames, labelValues, selectorOf } from './api.js';
+import { sessionControls } from './auth.js';
 
 /** The pages in the navigation: page name and title. */
 export const NAV = [['overview', 'Services'], ['explore', 'Explore'], ['tags', 'Tag explorer'], ['compare', 'Compare'], ['diff', 'Diff'], ['adhoc', 'Adhoc & uploads']];
@@ -41,7 +43,7 @@ export function drawShell(root, ctx, opts) {
   logo.href = '/';
   const nav = el('nav', 'k-nav');
   for (const [page, title] of NAV) nav.append(link(page, title, ctx.route.page === page));
-  top.append(logo, nav, themeSwitch());
+  top.append(logo, nav, ...sessionControls(), themeSwitch());
   const controls = el('div', 'k-controls');
   if (opts.pickers) controls.append(...pickers(ctx));
   if (opts.range !== false) controls.append(rangePicker(ctx.range, ctx.tz, (patch) => update(patch)));

@@ -3,7 +3,7 @@
 // the server refuses profiles older than an hour), by Pyroscope's Python
 // SDK, and by hostile names through /ingest and the Push API.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir, homedir } from 'node:os';
 import { createServer } from 'node:net';
@@ -21,12 +21,19 @@ async function freePort() {
 
 /**
  * Starts `kiln server` on a free loopback port and waits for /ready;
- * returns its base URL and a stop function. `env` adds KILN_* settings.
+ * returns its base URL and a stop function (resolved when it has exited).
+ * `env` adds KILN_* settings; `dataDir` reuses a directory, `config` is
+ * the text of a configuration file.
  */
-export async function startServer(env = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'kiln-ui-data-'));
+export async function startServer(env = {}, { dataDir = mkdtempSync(join(tmpdir(), 'kiln-ui-data-')), config = '' } = {}) {
   const port = await freePort();
-  const child = spawn(kilnBin(), ['server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const args = ['server', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
+  if (config) {
+    const file = join(mkdtempSync(join(tmpdir(), 'kiln-ui-config-')), 'kiln.toml');
+    writeFileSync(file, config);
+    args.push('--config', file);
+  }
+  const child = spawn(kilnBin(), args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
   child.stderr.on('data', (c) => (log += c.toString()));
   const base = `http://127.0.0.1:${port}`;
@@ -34,7 +41,8 @@ export async function startServer(env = {}) {
     if (i > 200 || child.exitCode !== null) throw new Error(`kiln server did not get ready: ${log}`);
     await sleep(100);
   }
-  return { base, dataDir, stop: () => child.kill('SIGTERM') };
+  const exited = new Promise((r) => child.once('exit', r));
+  return { base, dataDir, stop: () => (child.kill('SIGTERM'), exited) };
 }
 
 export const sleep = (/** @type {number} */ ms) => new Promise((r) => setTimeout(r, ms));
