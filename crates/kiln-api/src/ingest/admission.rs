@@ -11,7 +11,8 @@ use crate::error::{ApiError, ApiErrorKind};
 use crate::state::ApiState;
 
 /// Admits a body of `tenant` whose profiles inflate to `inflated` bytes
-/// at most, holding the budget for its decoding until dropped.
+/// at most, holding the budget for its decoding until dropped (as soon as
+/// the decode is done, before the store is awaited).
 pub async fn admit(state: &ApiState, tenant: &str, body_len: usize, inflated: usize) -> Result<Reservation, ApiError> {
     state.ingest_rate.admit(tenant, body_len)?;
     // The inflated bytes, and what the decoders may build from them.

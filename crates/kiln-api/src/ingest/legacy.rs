@@ -59,7 +59,7 @@ async fn ingest_request(
     let body_len = bytes.len() as u64;
     let form = needs_form(format, &raw_ct);
     let bound = if form { state.decode_limit() } else { inflated_bound(state, &bytes) };
-    let _decoding = admit(state, &tenant, bytes.len(), bound).await?;
+    let decoding = admit(state, &tenant, bytes.len(), bound).await?;
     let state2 = state.clone();
     // Decoding and preparing are CPU work: off the runtime's threads. A
     // multipart form is read as a stream first.
@@ -69,6 +69,9 @@ async fn ingest_request(
     } else {
         blocking(move || prepared(&state2, decode_plain(&state2, &req, format, &bytes)?)).await?
     };
+    // Decoding is over: the budget covers its peak, not the profiles waiting
+    // for their segment to be durable.
+    drop(decoding);
     store(state, &tenant, format.name(), profiles, body_len).await
 }
 

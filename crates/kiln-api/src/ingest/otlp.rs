@@ -43,12 +43,15 @@ async fn export_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Re
     let ct = content_type(headers);
     let bytes = read_body_inflating(headers, body, state.body_limit, state.decode_limit()).await?;
     let body_len = bytes.len();
-    let _decoding = admit(state, &tenant, body_len, inflated_bound(state, &bytes)).await?;
+    let decoding = admit(state, &tenant, body_len, inflated_bound(state, &bytes)).await?;
     let version = declared_version(headers)?;
     let (state2, headers) = (state.clone(), headers.clone());
     // Decoding and preparing are CPU work: off the runtime's threads.
     let profiles =
         blocking(move || prepared(&state2, decoded(&state2, &headers, &ct, &bytes, version)?, body_len)).await?;
+    // Decoding is over: the budget covers its peak, not the profiles waiting
+    // for their segment to be durable.
+    drop(decoding);
     store(state, &tenant, "otlp", profiles, body_len as u64).await
 }
 

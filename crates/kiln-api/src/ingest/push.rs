@@ -58,7 +58,7 @@ async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Resu
     let body_len = bytes.len() as u64;
     // The request, and one raw profile inflating at a time beside it.
     let inflated = bytes.len().saturating_add(state.decode_limit());
-    let _decoding = admit(state, &tenant, bytes.len(), inflated).await?;
+    let decoding = admit(state, &tenant, bytes.len(), inflated).await?;
     let (state2, headers) = (state.clone(), headers.clone());
     // Decoding and preparing are CPU work: off the runtime's threads.
     let profiles = blocking(move || {
@@ -77,6 +77,9 @@ async fn push_request(state: &ApiState, headers: &HeaderMap, body: Body) -> Resu
         prepare_request(&state2, request)
     })
     .await?;
+    // Decoding is over: the budget covers its peak, not the profiles waiting
+    // for their segment to be durable.
+    drop(decoding);
     store(state, &tenant, "push", profiles, body_len).await
 }
 
