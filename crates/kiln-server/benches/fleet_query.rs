@@ -9,174 +9,16 @@
 //! (`KILN_BENCH_SECONDS` sets the first ingest phase, 180 by default;
 //! `KILN_BENCH_RATE` the profiles per second, 190 by default).
 
+mod fleet;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use kiln_model::{pprof, ProfileBuilder};
+use fleet::{four_at_once, ms, now_secs, percentile, query, start_fleet, Stats, PODS, SERVICES, STACKS_PER_PROFILE};
 use kiln_server::Config;
-
-const SERVICES: usize = 20;
-const PODS: usize = 5;
-const STACKS_PER_PROFILE: usize = 800;
-const PROFILE_TYPE: &str = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
-/// One service's 1,200 stacks of depth 10–40, sharing prefixes as real
-/// call paths do, over functions named after the service.
-fn stack_pool(service: usize, rng: &mut Rng) -> Vec<Vec<String>> {
-    let roots: Vec<Vec<String>> = (0..30)
-        .map(|r| (0..8).map(|d| format!("github.com/acme/svc{service}/api.(*Server).handle{r}_{d}")).collect())
-        .collect();
-    (0..1_200)
-        .map(|_| {
-            let mut s = roots[rng.below(30) as usize].clone();
-            let extra = 2 + rng.below(30);
-            s.extend(
-                (0..extra).map(|_| {
-                    format!("github.com/acme/svc{service}/internal/pkg{}.work{}", rng.below(12), rng.below(60))
-                }),
-            );
-            s
-        })
-        .collect()
-}
-
-/// A Go-like CPU profile of 800 distinct stacks drawn from the pool, with
-/// `time_nanos` 0 so the request's `from` stamps it.
-fn payload(pool: &[Vec<String>], rng: &mut Rng) -> Bytes {
-    let mut b =
-        ProfileBuilder::new(&[("samples", "count"), ("cpu", "nanoseconds")], ("cpu", "nanoseconds"), 10_000_000);
-    let start = rng.below(pool.len() as u64) as usize;
-    for k in 0..STACKS_PER_PROFILE {
-        let n = 1 + rng.below(20) as i64;
-        b.add_stack(&pool[(start + k * 7) % pool.len()], &[n, n * 10_000_000]);
-    }
-    Bytes::from(pprof::encode_gzip(&b.build()))
-}
-
-fn now_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
-}
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn connect(addr: SocketAddr) -> Sender {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
-    tokio::spawn(conn);
-    sender
-}
-
-async fn send(sender: &mut Sender, req: hyper::Request<Full<Bytes>>) -> (u16, Bytes) {
-    let resp = sender.send_request(req).await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.into_body().collect().await.unwrap().to_bytes())
-}
-
-/// One pod: posts its service's payloads at `interval` until `stop`.
-async fn pod(
-    addr: SocketAddr,
-    service: usize,
-    pod: usize,
-    bodies: Arc<Vec<Bytes>>,
-    interval: Duration,
-    sent: Arc<Stats>,
-) {
-    let mut sender = connect(addr).await;
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut i = pod;
-    while !sent.stop.load(Ordering::Relaxed) {
-        tick.tick().await;
-        let uri = format!(
-            "/ingest?name=svc{service}.cpu{{pod=svc{service}-{pod},region=eu-west-1}}&format=pprof&spyName=gospy&sampleRate=100&from={}",
-            now_secs()
-        );
-        let body = bodies[i % bodies.len()].clone();
-        i += PODS;
-        let req = hyper::Request::post(uri).header("host", "kiln").body(Full::new(body)).unwrap();
-        let (status, _) = send(&mut sender, req).await;
-        assert_eq!(status, 200);
-        sent.profiles.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-#[derive(Default)]
-struct Stats {
-    profiles: AtomicU64,
-    stop: AtomicBool,
-}
-
-/// The merged flame graph of `selector` over `[start, end]` ms; its time
-/// and the total it reports.
-async fn query(addr: SocketAddr, selector: &str, start: u64, end: u64) -> (Duration, i64) {
-    let mut sender = connect(addr).await;
-    let body = serde_json::json!({
-        "profileTypeID": PROFILE_TYPE, "labelSelector": selector,
-        "start": start.to_string(), "end": end.to_string(), "maxNodes": "8192",
-    });
-    let req = hyper::Request::post("/querier.v1.QuerierService/SelectMergeStacktraces")
-        .header("host", "kiln")
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
-    let t = Instant::now();
-    let (status, body) = send(&mut sender, req).await;
-    let took = t.elapsed();
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let total = v["flamegraph"]["total"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
-    (took, total)
-}
-
-/// `/ready` latencies polled every 20 ms while `busy` runs.
-async fn ready_latencies<F: std::future::Future>(addr: SocketAddr, busy: F) -> (F::Output, Vec<Duration>) {
-    let done = Arc::new(AtomicBool::new(false));
-    let poller = {
-        let done = done.clone();
-        tokio::spawn(async move {
-            let mut sender = connect(addr).await;
-            let mut out = Vec::new();
-            while !done.load(Ordering::Relaxed) {
-                let req = hyper::Request::get("/ready").header("host", "kiln").body(Full::default()).unwrap();
-                let t = Instant::now();
-                send(&mut sender, req).await;
-                out.push(t.elapsed());
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            out
-        })
-    };
-    let out = busy.await;
-    done.store(true, Ordering::Relaxed);
-    (out, poller.await.unwrap())
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
-    v.sort();
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
 
 /// The median time of `n` runs of one query, and its total.
 async fn timed(addr: SocketAddr, label: &str, selector: &str, range: (u64, u64), n: usize) {
@@ -191,42 +33,10 @@ async fn timed(addr: SocketAddr, label: &str, selector: &str, range: (u64, u64),
     println!("{label}: median {:.0} ms (runs {} ms), total {total}", ms(percentile(runs, 0.5)), all.join(", "));
 }
 
-async fn four_at_once(addr: SocketAddr, range: (u64, u64)) {
-    let (times, ready) = ready_latencies(addr, async {
-        let qs: Vec<_> = (0..4).map(|_| tokio::spawn(query(addr, "{}", range.0, range.1))).collect();
-        let mut out = Vec::new();
-        for q in qs {
-            out.push(q.await.unwrap().0);
-        }
-        out
-    })
-    .await;
-    let worst = times.iter().max().copied().unwrap_or_default();
-    println!(
-        "four `{{}}` queries at once, ingest running: slowest {:.0} ms; /ready p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} polls",
-        ms(worst),
-        ms(percentile(ready.clone(), 0.5)),
-        ms(percentile(ready.clone(), 0.99)),
-        ms(percentile(ready.clone(), 1.0)),
-        ready.len()
-    );
-}
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 fn main() {
     kiln_store::limit_malloc_arenas();
-    let (seconds, rate) = (env_or("KILN_BENCH_SECONDS", 180), env_or("KILN_BENCH_RATE", 190));
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let bodies: Vec<Arc<Vec<Bytes>>> = (0..SERVICES)
-        .map(|s| {
-            let pool = stack_pool(s, &mut rng);
-            Arc::new((0..8).map(|_| payload(&pool, &mut rng)).collect())
-        })
-        .collect();
-    let kb = bodies.iter().flat_map(|b| b.iter()).map(Bytes::len).sum::<usize>() as f64 / (SERVICES * 8) as f64 / 1e3;
+    let (seconds, rate) = (fleet::env_or("KILN_BENCH_SECONDS", 180), fleet::env_or("KILN_BENCH_RATE", 190));
+    let (bodies, kb) = fleet::fleet_bodies();
 
     let dir = tempfile::tempdir().unwrap();
     let server_rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -243,14 +53,8 @@ fn main() {
     let client_rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     client_rt.block_on(async {
         let stats = Arc::new(Stats::default());
-        let interval = Duration::from_secs_f64((SERVICES * PODS) as f64 / rate as f64);
         let start_ms = now_secs() * 1000;
-        let pods: Vec<_> = (0..SERVICES * PODS)
-            .map(|i| {
-                let (s, p) = (i / PODS, i % PODS);
-                tokio::spawn(pod(addr, s, p, bodies[s].clone(), interval, stats.clone()))
-            })
-            .collect();
+        let pods = start_fleet(addr, &bodies, rate, &stats);
         let t = Instant::now();
         tokio::time::sleep(Duration::from_secs(seconds)).await;
         let sent = stats.profiles.load(Ordering::Relaxed);
@@ -268,12 +72,7 @@ fn main() {
         timed(addr, "idle: merged flame graph of one service", "{service_name=\"svc7.cpu\"}", range, 3).await;
 
         stats.stop.store(false, Ordering::Relaxed);
-        let pods: Vec<_> = (0..SERVICES * PODS)
-            .map(|i| {
-                let (s, p) = (i / PODS, i % PODS);
-                tokio::spawn(pod(addr, s, p, bodies[s].clone(), interval, stats.clone()))
-            })
-            .collect();
+        let pods = start_fleet(addr, &bodies, rate, &stats);
         tokio::time::sleep(Duration::from_secs(5)).await;
         timed(addr, "ingest running: merged flame graph of {}", "{}", range, 3).await;
         four_at_once(addr, range).await;
@@ -281,6 +80,7 @@ fn main() {
         for p in pods {
             p.await.unwrap();
         }
+        println!("failed ingests by status: {:?}", stats.errors.lock().unwrap());
     });
     server_rt.block_on(running.shutdown()).unwrap();
 }
