@@ -6,31 +6,16 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
+use std::net::SocketAddr;
+
+use common::exchange;
 
 use flate2::read::GzDecoder;
 use kiln_api::pb::querier::v1 as q;
 use prost::Message;
 
 const CPU: &str = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
-
-/// One HTTP/1.1 POST; the status, the header block (lower case) and the raw body.
-fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let mut req =
-        format!("POST {path} HTTP/1.1\r\nHost: kiln\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    s.write_all(format!("{req}\r\n").as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).unwrap();
-    let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("a header block") + 4;
-    let head = String::from_utf8_lossy(&resp[..split]).to_ascii_lowercase();
-    (head.split(' ').nth(1).unwrap().parse().unwrap(), head, resp[split..].to_vec())
-}
 
 fn merge_request(start: i64, end: i64) -> q::SelectMergeStacktracesRequest {
     q::SelectMergeStacktracesRequest {
@@ -47,7 +32,7 @@ fn json_answer(addr: SocketAddr, req: &str, accept: Option<&str>) -> (String, Ve
     let mut headers = vec![("Content-Type", "application/json")];
     headers.extend(accept.map(|a| ("Accept-Encoding", a)));
     let (status, head, body) =
-        post(addr, "/querier.v1.QuerierService/SelectMergeStacktraces", &headers, req.as_bytes());
+        exchange(addr, "/querier.v1.QuerierService/SelectMergeStacktraces", &headers, req.as_bytes());
     assert_eq!(status, 200, "{head}{}", String::from_utf8_lossy(&body));
     (head, body)
 }
@@ -60,7 +45,7 @@ fn folded() -> String {
 fn checks(addr: SocketAddr) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let path = format!("/ingest?name=big.cpu&from={}&until={now}&sampleRate=100", now - 10);
-    let (status, _, _) = post(addr, &path, &[("Content-Type", "text/plain")], folded().as_bytes());
+    let (status, _, _) = exchange(addr, &path, &[("Content-Type", "text/plain")], folded().as_bytes());
     assert_eq!(status, 200);
     let (start, end) = ((now - 60) * 1000, (now + 60) * 1000);
     let req =
@@ -84,7 +69,7 @@ fn checks(addr: SocketAddr) {
 
     let proto = merge_request(start, end).encode_to_vec();
     let headers = [("Content-Type", "application/proto"), ("Accept-Encoding", "gzip")];
-    let (status, head, body) = post(addr, "/querier.v1.QuerierService/SelectMergeStacktraces", &headers, &proto);
+    let (status, head, body) = exchange(addr, "/querier.v1.QuerierService/SelectMergeStacktraces", &headers, &proto);
     assert_eq!(status, 200);
     assert!(!head.contains("content-encoding"), "protobuf is never compressed: {head}");
     q::SelectMergeStacktracesResponse::decode(body.as_slice()).expect("plain protobuf");

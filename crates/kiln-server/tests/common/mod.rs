@@ -28,8 +28,15 @@ pub async fn start_on_loopback_with(data_dir: &Path, file: &str) -> Running {
     kiln_server::start(config, &BTreeMap::new(), false).await.unwrap()
 }
 
-/// One HTTP/1.1 request; the status and the raw body.
+/// One HTTP/1.1 request; the status and the raw body (never chunked).
 pub fn http(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
+    let (status, head, body) = exchange(addr, path, headers, body);
+    assert!(!head.contains("transfer-encoding: chunked"), "{head}");
+    (status, body)
+}
+
+/// One HTTP/1.1 POST; the status, the header block (lower case) and the raw body.
+pub fn exchange(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(addr).unwrap();
     let mut req =
         format!("POST {path} HTTP/1.1\r\nHost: kiln\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -41,9 +48,8 @@ pub fn http(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &[u8])
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).unwrap();
     let split = resp.windows(4).position(|w| w == b"\r\n\r\n").expect("a header block") + 4;
-    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
-    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "{head}");
-    (head.split(' ').nth(1).unwrap().parse().unwrap(), resp[split..].to_vec())
+    let head = String::from_utf8_lossy(&resp[..split]).to_ascii_lowercase();
+    (head.split(' ').nth(1).unwrap().parse().unwrap(), head, resp[split..].to_vec())
 }
 
 /// A unary Connect call as connect-go makes it with the proto codec.
