@@ -124,11 +124,17 @@ async fn scrape(
         config.scrape_interval,
     );
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // The last failure logged: a target that stays down is logged once,
+    // then again when the failure changes or the target answers again.
+    let mut last_failure: Option<String> = None;
     loop {
         ticks.tick().await;
-        let failed = |why: String| {
+        let mut failed = |why: String| {
             counters.failed();
-            eprintln!("kiln agent: job {job:?}: scraping http://{}{request} failed: {why}", target.address);
+            if last_failure.as_ref() != Some(&why) {
+                eprintln!("kiln agent: job {job:?}: scraping http://{}{request} failed: {why}", target.address);
+                last_failure = Some(why);
+            }
         };
         let body = match tokio::time::timeout(timeout, url.get(&request)).await {
             Err(_) => {
@@ -156,6 +162,9 @@ async fn scrape(
         preparation = Some(work);
         match prepared {
             Ok(prepared) => {
+                if last_failure.take().is_some() {
+                    eprintln!("kiln agent: job {job:?}: scraping http://{}{request} works again", target.address);
+                }
                 counters.taken(prepared.samples);
                 if let Some(body) = prepared.body {
                     queue.send(body);
