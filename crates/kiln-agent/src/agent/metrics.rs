@@ -10,6 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::upstream::{ShipQueue, ShipStats};
 
+/// How a metric family reads its value from a job's counters and shipping.
+type Reading = dyn Fn(&JobCounters, &ShipStats) -> u64;
+
 /// What one job counts as it runs.
 #[derive(Debug, Default)]
 pub struct JobCounters {
@@ -56,8 +59,7 @@ impl AgentMetrics {
         let jobs = self.jobs.lock().expect("metrics lock");
         let rows: Vec<(&str, &JobCounters, ShipStats)> =
             jobs.iter().map(|(name, counters, queue)| (name.as_str(), &**counters, queue.stats())).collect();
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let families: [(&str, &str, &str, &dyn Fn(&JobCounters, &ShipStats) -> u64); 7] = [
+        let families: [(&str, &str, &str, &Reading); 7] = [
             ("kiln_agent_profiles_taken_total", "counter", "Profiles taken (scraped or sampled).", &|c, _| {
                 load(&c.profiles)
             }),
@@ -86,6 +88,10 @@ impl AgentMetrics {
         }
         out
     }
+}
+
+fn load(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
 }
 
 /// A label value as the text format writes it.

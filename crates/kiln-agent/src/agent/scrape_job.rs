@@ -70,9 +70,9 @@ async fn run(config: Arc<ScrapeConfig>, queue: ShipQueue, counters: Arc<JobCount
                 Target::all_of(job, &statics).into_iter().chain(Target::all_of(job, &discovered)).collect();
             running.retain(|target, _| wanted.contains(target));
             for target in wanted {
-                if !running.contains_key(&target) {
-                    let tasks = start_target(&config, &target, &queue, &counters);
-                    running.insert(target, tasks);
+                if let std::collections::btree_map::Entry::Vacant(slot) = running.entry(target) {
+                    let tasks = start_target(&config, slot.key(), &queue, &counters);
+                    slot.insert(tasks);
                 }
             }
         }

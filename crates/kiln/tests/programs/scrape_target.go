@@ -4,7 +4,8 @@
 // allocated so far are served on /allocated), mutex contention in
 // lockInKilnScrape, channel blocking in waitInKilnScrape and 25 goroutines
 // parked in parkedInKilnScrape. Every allocation, contention and blocking
-// event is recorded (rates of 1). "light" does a tenth of the work.
+// event is recorded (rates of 1). "light" does a fiftieth of the work (for
+// the agent's memory benchmark, which runs 50 of them).
 // Usage: scrape_target <port> [light]
 package main
 
@@ -73,7 +74,7 @@ func main() {
 	}
 	scale := time.Duration(1)
 	if len(os.Args) > 2 && os.Args[2] == "light" {
-		scale = 10
+		scale = 50
 	}
 	runtime.MemProfileRate = 1
 	runtime.SetMutexProfileFraction(1)
@@ -93,12 +94,12 @@ func main() {
 	go every(10*time.Millisecond*scale, allocInKilnScrape)
 	var mu sync.Mutex
 	for i := 0; i < 2; i++ {
-		go every(0, func() { lockInKilnScrape(&mu) })
+		go every(time.Millisecond*(scale-1), func() { lockInKilnScrape(&mu) })
 	}
 	ticks := make(chan int)
 	go every(5*time.Millisecond*scale, func() { ticks <- 1 })
 	go every(0, func() { waitInKilnScrape(ticks) })
-	go every(30*time.Millisecond, func() { burnCPUInKilnScrape(20 * time.Millisecond / scale) })
+	go every(30*time.Millisecond*scale, func() { burnCPUInKilnScrape(20 * time.Millisecond / scale) })
 	fmt.Println("listening")
 	http.Serve(listener, nil)
 }
