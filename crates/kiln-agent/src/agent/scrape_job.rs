@@ -26,6 +26,9 @@ use super::target::{Target, TargetGroup};
 use crate::http::Url;
 use crate::upstream::ShipQueue;
 
+/// Largest answer read from a target; a larger one fails the scrape.
+const MAX_BODY: usize = 64 << 20;
+
 /// A task aborted when dropped.
 struct Aborting(JoinHandle<()>);
 
@@ -136,7 +139,7 @@ async fn scrape(
                 last_failure = Some(why);
             }
         };
-        let body = match tokio::time::timeout(timeout, url.get(&request)).await {
+        let body = match tokio::time::timeout(timeout, url.get_limited(&request, MAX_BODY)).await {
             Err(_) => {
                 failed(format!("no answer within {}s", timeout.as_secs_f64()));
                 continue;
