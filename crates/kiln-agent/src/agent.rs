@@ -19,4 +19,4 @@ mod target;
 pub use config::{AgentConfig, AgentSection, BasicAuth, FileSdConfig, ScrapeConfig, ServerConfig, StaticConfig};
 pub use metrics::{AgentMetrics, JobCounters};
 pub use profile_kind::ProfileKind;
-pub use run::{run_agent, AgentOutcome, StartedJob};
+pub use run::{run_agent, AgentOutcome};

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use super::config::AgentConfig;
 use super::endpoint;
-use super::metrics::AgentMetrics;
+use super::metrics::{AgentMetrics, JobCounters};
 use super::scrape_job;
 use crate::error::{Error, Result};
-use crate::upstream::{PushClient, ShipStats, Shipper};
+use crate::upstream::{BufferLimits, PushClient, ShipQueue, ShipStats, Shipper};
 
 /// How often the loop asks whether to stop.
 const TICK: Duration = Duration::from_millis(100);
@@ -21,10 +21,34 @@ const TICK: Duration = Duration::from_millis(100);
 const FLUSH_LIMIT: Duration = Duration::from_secs(5);
 
 /// A job the run loop started: its queue, and how to stop it.
-pub struct StartedJob {
-    pub name: String,
-    pub shipper: Shipper,
-    pub stop: Box<dyn FnOnce() + Send>,
+struct StartedJob {
+    name: String,
+    shipper: Shipper,
+    stop: Box<dyn FnOnce() + Send>,
+}
+
+/// The jobs started so far and what a new one is given.
+struct Jobs<'a> {
+    client: &'a PushClient,
+    limits: BufferLimits,
+    metrics: &'a AgentMetrics,
+    started: Vec<StartedJob>,
+}
+
+impl Jobs<'_> {
+    /// Starts job `name`: its shipper and counters, then `start` with them,
+    /// which returns how to stop what it started.
+    fn start(
+        &mut self,
+        name: &str,
+        start: impl FnOnce(ShipQueue, Arc<JobCounters>) -> Box<dyn FnOnce() + Send>,
+    ) -> Result<()> {
+        let shipper = Shipper::start(self.client.clone(), self.limits)?;
+        let counters = self.metrics.register(name, shipper.queue());
+        let stop = start(shipper.queue(), counters);
+        self.started.push(StartedJob { name: name.to_owned(), shipper, stop });
+        Ok(())
+    }
 }
 
 /// What each job shipped, by job name.
@@ -60,13 +84,13 @@ pub fn run_agent(
     on_listening(address);
 
     // Every job starts here, each with its own queue and counters.
-    let mut jobs = Vec::new();
+    let mut jobs = Jobs { client: &client, limits: config.server.buffer(), metrics: &metrics, started: Vec::new() };
     for scrape in config.scrape_configs {
-        let shipper = Shipper::start(client.clone(), config.server.buffer())?;
-        let counters = metrics.register(&scrape.job_name, shipper.queue());
         let name = scrape.job_name.clone();
-        let task = scrape_job::start(runtime.handle(), scrape, shipper.queue(), counters);
-        jobs.push(StartedJob { name, shipper, stop: Box::new(move || task.abort()) });
+        jobs.start(&name, |queue, counters| {
+            let task = scrape_job::start(runtime.handle(), scrape, queue, counters);
+            Box::new(move || task.abort())
+        })?;
     }
     ready.store(true, Ordering::SeqCst);
 
@@ -75,7 +99,7 @@ pub fn run_agent(
     }
     ready.store(false, Ordering::SeqCst);
     let mut shippers = Vec::new();
-    for job in jobs {
+    for job in jobs.started {
         (job.stop)();
         shippers.push((job.name, job.shipper));
     }
