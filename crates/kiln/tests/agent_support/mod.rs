@@ -58,19 +58,29 @@ fn watch_log(stderr: impl Read + Send + 'static, marker: &'static str) -> (mpsc:
 /// `kiln server` on a free loopback port, its data under `dir`.
 pub struct Server {
     pub url: String,
-    _child: Killed,
+    data_dir: PathBuf,
+    child: Killed,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.0.kill();
+        let _ = self.child.0.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
 }
 
 impl Server {
     pub fn start(dir: &Path) -> Server {
+        let data_dir = dir.join("server-data");
         let mut command = Command::new(env!("CARGO_BIN_EXE_kiln"));
-        command.args(["server", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.join("server-data"));
+        command.args(["server", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data_dir);
         command.env("NO_COLOR", "1").stderr(Stdio::piped()).stdout(Stdio::null());
         let mut child = command.spawn().expect("kiln server starts");
         let (lines, _) = watch_log(child.stderr.take().unwrap(), "listening on ");
         let line = lines.recv_timeout(Duration::from_secs(30)).expect("the server logs its address");
         let address = line.split("listening on ").nth(1).unwrap().split(',').next().unwrap().trim().to_owned();
-        Server { url: format!("http://{address}"), _child: Killed(child) }
+        Server { url: format!("http://{address}"), data_dir, child: Killed(child) }
     }
 
     /// The merged profile of `profile_type` over the series `selector`
@@ -93,22 +103,26 @@ impl Server {
     }
 }
 
-/// `scrape_target.go` built with Debian's Go, once per test binary.
+/// `scrape_target.go` built with Debian's Go, once per test process, into
+/// cargo's temporary directory for tests: built under a name of its own,
+/// then renamed into place, so tests building at once do not collide.
 pub fn scrape_target_exe() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let dir = temp_dir("go");
-            let exe = dir.join("scrape_target");
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+            let (exe, building) =
+                (dir.join("scrape_target"), dir.join(format!("scrape_target.{}", std::process::id())));
             let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/scrape_target.go");
             let status = Command::new("go")
                 .args(["build", "-o"])
-                .arg(&exe)
+                .arg(&building)
                 .arg(program)
                 .env("GOCACHE", std::env::temp_dir().join("kiln-agent-gocache"))
                 .status()
                 .expect("run go build (install Debian's golang-go: apt-get install golang-go)");
             assert!(status.success());
+            std::fs::rename(&building, &exe).unwrap();
             exe
         })
         .clone()
