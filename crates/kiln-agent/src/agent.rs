@@ -16,7 +16,8 @@ mod run;
 mod scrape_job;
 mod target;
 
-pub use config::{AgentConfig, AgentSection, BasicAuth, FileSdConfig, ScrapeConfig, ServerConfig, StaticConfig};
+pub use config::{AgentConfig, AgentSection, BasicAuth, FileSdConfig, ScrapeConfig, ServerConfig};
 pub use metrics::{AgentMetrics, JobCounters};
 pub use profile_kind::ProfileKind;
 pub use run::{run_agent, AgentOutcome};
+pub use target::TargetGroup;

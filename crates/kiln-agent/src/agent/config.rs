@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 
 use super::profile_kind::ProfileKind;
+use super::target::TargetGroup;
 use crate::error::{Error, Result};
 use crate::http::Url;
 use crate::upstream::{Auth, BufferLimits};
@@ -87,19 +88,11 @@ pub struct ScrapeConfig {
     /// Put before every endpoint's path (`/debug/pprof/...`), e.g. `/internal`.
     #[serde(default)]
     pub path_prefix: String,
+    /// `[[scrape_configs.static_configs]]`: targets (`host:port`) sharing labels.
     #[serde(default)]
-    pub static_configs: Vec<StaticConfig>,
+    pub static_configs: Vec<TargetGroup>,
     #[serde(default)]
     pub file_sd_configs: Vec<FileSdConfig>,
-}
-
-/// `[[scrape_configs.static_configs]]`: targets (`host:port`) sharing labels.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StaticConfig {
-    pub targets: Vec<String>,
-    #[serde(default)]
-    pub labels: BTreeMap<String, String>,
 }
 
 /// `[[scrape_configs.file_sd_configs]]`: Prometheus file_sd JSON files

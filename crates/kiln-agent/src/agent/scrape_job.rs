@@ -7,7 +7,7 @@
 //! others. Decoding, deltas and encoding run on the blocking pool.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,11 +46,6 @@ pub fn start(runtime: &Handle, config: ScrapeConfig, queue: ShipQueue, counters:
 
 async fn run(config: Arc<ScrapeConfig>, queue: ShipQueue, counters: Arc<JobCounters>) {
     let job = config.job_name.as_str();
-    let statics: Vec<TargetGroup> = config
-        .static_configs
-        .iter()
-        .map(|s| TargetGroup { targets: s.targets.clone(), labels: s.labels.clone() })
-        .collect();
     let mut discovery: Vec<FileSd> = config.file_sd_configs.iter().map(|sd| FileSd::new(sd.files.clone())).collect();
     let refresh = config.file_sd_configs.iter().map(|sd| sd.refresh_interval).min();
     let mut running: BTreeMap<Target, Vec<Aborting>> = BTreeMap::new();
@@ -69,8 +64,8 @@ async fn run(config: Arc<ScrapeConfig>, queue: ShipQueue, counters: Arc<JobCount
         if changed || first {
             first = false;
             let discovered: Vec<TargetGroup> = discovery.iter().flat_map(FileSd::groups).collect();
-            let wanted: Vec<Target> =
-                Target::all_of(job, &statics).into_iter().chain(Target::all_of(job, &discovered)).collect();
+            let statics = Target::all_of(job, &config.static_configs);
+            let wanted: BTreeSet<Target> = statics.into_iter().chain(Target::all_of(job, &discovered)).collect();
             running.retain(|target, _| wanted.contains(target));
             for target in wanted {
                 if let std::collections::btree_map::Entry::Vacant(slot) = running.entry(target) {
