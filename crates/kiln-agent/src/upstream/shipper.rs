@@ -11,13 +11,17 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::push_buffer::{BufferLimits, PushBuffer};
+use super::push_buffer::{Batch, BufferLimits, PushBuffer};
 use super::push_client::{PushClient, PushFailure};
 use crate::error::{Error, Result};
 
 /// The first wait after a failed push; it doubles up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// At most this many queued profiles go in one request, ...
+const BATCH_PROFILES: usize = 32;
+/// ... and at most this many bytes (a single larger profile still goes).
+const BATCH_BYTES: usize = 4 << 20;
 
 /// What was shipped so far, or in the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,23 +141,23 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The thread: sends the oldest profile until the queue is empty and the
-/// deadline set, or the deadline passes.
+/// The thread: sends the oldest profiles (a backlog in batches) until the
+/// queue is empty and the deadline set, or the deadline passes.
 fn ship(client: &PushClient, shared: &Shared) {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
         eprintln!("kiln: cannot start the push thread's runtime; nothing will be pushed");
         return;
     };
     let mut backoff = FIRST_BACKOFF;
-    while let Some((seq, body)) = next(shared) {
-        match runtime.block_on(client.push(body)) {
+    while let Some(batch) = next(shared) {
+        match runtime.block_on(client.push(batch.body.clone())) {
             Ok(()) => {
-                lock(&shared.state).buffer.settle(seq, true);
+                lock(&shared.state).buffer.settle(&batch, true);
                 backoff = FIRST_BACKOFF;
             }
             Err(PushFailure::Refused(why)) => {
-                eprintln!("kiln: {} refused a profile, dropped: {why}", client.url());
-                lock(&shared.state).buffer.settle(seq, false);
+                eprintln!("kiln: {} refused {} profile(s), dropped: {why}", client.url(), batch.count);
+                lock(&shared.state).buffer.settle(&batch, false);
             }
             Err(PushFailure::Retry(why)) => {
                 lock(&shared.state).failed += 1;
@@ -165,15 +169,15 @@ fn ship(client: &PushClient, shared: &Shared) {
     }
 }
 
-/// The next profile to send; `None` when the queue is empty after
+/// The next profiles to send; `None` when the queue is empty after
 /// [`Shipper::finish`], or the deadline has passed.
-fn next(shared: &Shared) -> Option<(u64, Bytes)> {
+fn next(shared: &Shared) -> Option<Batch> {
     let mut state = lock(&shared.state);
     loop {
         if state.deadline.is_some_and(|d| Instant::now() >= d) {
             return None;
         }
-        if let Some(front) = state.buffer.front() {
+        if let Some(front) = state.buffer.front(BATCH_PROFILES, BATCH_BYTES) {
             return Some(front);
         }
         if state.deadline.is_some() {
