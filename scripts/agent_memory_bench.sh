@@ -57,5 +57,5 @@ addr=$(grep -o 'listening on [0-9.:]*' "$work/agent.log" | awk '{print $3}')
 curl -s "http://$addr/metrics" | grep -v '^#'
 echo "peak RSS (VmHWM): $(awk '/VmHWM/ {printf "%.1f", $2/1024}' /proc/$agent/status) MiB"
 kill -TERM "$agent"; wait "$agent" || true
-echo "log lines with 'failed': $(grep -c 'failed' "$work/agent.log" || true)"
+echo "log lines with 'failed': $(grep -c 'failed' "$work/agent.log" || true), with 'buffer full': $(grep -c 'buffer full' "$work/agent.log" || true)"
 tail -n 1 "$work/agent.log"
