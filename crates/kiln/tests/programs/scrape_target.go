@@ -6,7 +6,8 @@
 // parked in parkedInKilnScrape. Every allocation, contention and blocking
 // event is recorded (rates of 1). "light" does a fiftieth of the work (for
 // the agent's memory benchmark, which runs 50 of them).
-// Usage: scrape_target <port> [light]
+// Usage: scrape_target <port> [light]   (port 0: any free port; the first
+// line of output names the address)
 package main
 
 import (
@@ -100,6 +101,6 @@ func main() {
 	go every(5*time.Millisecond*scale, func() { ticks <- 1 })
 	go every(0, func() { waitInKilnScrape(ticks) })
 	go every(30*time.Millisecond*scale, func() { burnCPUInKilnScrape(20 * time.Millisecond / scale) })
-	fmt.Println("listening")
+	fmt.Println("listening on", listener.Addr().String())
 	http.Serve(listener, nil)
 }
