@@ -35,7 +35,9 @@ fn every_go_profile_is_stored_with_the_target_labels_and_allocations_per_interva
         go.address
     );
     let agent = Agent::start(&dir, &config(&server, &jobs));
-    assert_eq!(http_get(&agent.address, "/ready").0, 200, "ready once the jobs started");
+    // The endpoint listens before the jobs start; /ready says when they have.
+    let ready = eventually(Duration::from_secs(10), || http_get(&agent.address, "/ready").0 == 200);
+    assert!(ready, "/ready answers 200 once the jobs started");
     let selector = format!(r#"{{service_name="scraped",env="ci",job="go-apps",instance="{}"}}"#, go.address);
     // Allocations need two scrapes (the first primes the delta); wait for a few more.
     let stored = eventually(Duration::from_secs(40), || {
