@@ -177,6 +177,8 @@ mod tests {
             ..RemoteOptions::default()
         };
         let store = object_store_from_url("s3://bucket/some/prefix", &o).expect("opens");
+        assert!(store.to_string().contains("some/prefix"), "{store}");
+        let store = object_store_from_url("s3://bucket", &o).expect("opens");
         assert!(store.to_string().contains("bucket"), "{store}");
         assert!(is_remote_url("s3://b") && is_remote_url("gs://b") && !is_remote_url("/var/lib/kiln"));
     }
