@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{connect, http};
-use kiln_api::pb::querier::v1 as q;
+use kiln_api::pb::types::v1 as t;
 use kiln_server::{Config, Role, Running};
 
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -74,8 +74,8 @@ async fn start(data_dir: &Path, role: &str) -> Running {
 }
 
 fn label_names(addr: std::net::SocketAddr) -> Result<Vec<String>, String> {
-    let req = q::LabelNamesRequest { start: 0, end: i64::MAX / 1_000_000, ..Default::default() };
-    connect::<q::LabelNamesResponse>(addr, "shop", "LabelNames", &req).map(|r| r.names)
+    let req = t::LabelNamesRequest { matchers: Vec::new(), start: 0, end: i64::MAX / 1_000_000 };
+    connect::<t::LabelNamesResponse>(addr, "shop", "LabelNames", &req).map(|r| r.names)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
