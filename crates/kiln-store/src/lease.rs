@@ -85,9 +85,16 @@ impl Store {
                 return Ok(true);
             }
         }
+        let was_held = self.inner.lease.lock().expect("lease lock").held_until.is_some();
         let held = self.claim(cfg).await;
         if !matches!(held, Ok(true)) {
             self.inner.lease.lock().expect("lease lock").held_until = None;
+        }
+        match (&held, was_held) {
+            (Ok(true), false) => tracing::info!("holding the compactor lease as {}", self.inner.writer),
+            (Ok(false), true) => tracing::warn!("lost the compactor lease to another node"),
+            (Err(e), true) => tracing::warn!("could not renew the compactor lease: {e}"),
+            _ => {}
         }
         held
     }
