@@ -223,7 +223,7 @@ impl Store {
         *pending = keep;
         for (o, _) in due {
             objects::delete(self.inner.object_store.as_ref(), &o.path).await?;
-            self.inner.cache.forget(&o.meta.id);
+            self.forget_cached(&o.meta.id);
         }
         Ok(())
     }
@@ -240,7 +240,7 @@ impl Store {
                 // would mark it as superseded after a crash.
                 self.inner.catalog.write().expect("catalog lock").remove(tenant, std::slice::from_ref(&o.meta.id));
                 objects::delete(self.inner.object_store.as_ref(), &o.path).await?;
-                self.inner.cache.forget(&o.meta.id);
+                self.forget_cached(&o.meta.id);
                 continue;
             }
             if o.meta.level == consolidate::LEVEL_CONSOLIDATED {

@@ -66,7 +66,7 @@ impl Store {
             (gone, catalog.remove_replaced())
         };
         for o in gone.iter().chain(&stale) {
-            self.inner.cache.forget(&o.meta.id);
+            self.forget_cached(&o.meta.id);
         }
         for o in &stale {
             state.stale.insert(o.path.clone(), o.clone());

@@ -2,18 +2,29 @@
 //! bucket: readers see writers' data after a refresh, names never collide,
 //! exactly one store holds the compactor lease and another takes it over,
 //! compaction by two candidates never duplicates data, and a query whose
-//! planned object was compacted away on another node re-plans.
+//! planned object was compacted away on another node re-plans, and a
+//! querier reads a block's sections from the bucket once.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use common::*;
+use futures::stream::BoxStream;
 use futures::TryStreamExt;
 use kiln_store::{AllSeries, LeaseConfig, Store, StoreConfig, TimeRange};
+use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{
+    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, ObjectStoreExt,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult, Result,
+};
 
 const ALL: TimeRange = TimeRange { start: i64::MIN, end: i64::MAX };
 
@@ -203,4 +214,76 @@ async fn shared_nodes_leave_replaced_objects_to_the_lease_holder_at_open() {
     assert_eq!(block_paths(&b).await.len(), 1, "the lease holder deleted the replaced sources");
     reader.refresh().await.unwrap();
     assert_eq!(stacks(&reader).await, folded(&[("a", 20)]));
+}
+
+/// An in-memory bucket that counts read requests.
+#[derive(Debug, Default)]
+struct CountingReads {
+    inner: InMemory,
+    gets: AtomicUsize,
+}
+
+impl fmt::Display for CountingReads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CountingReads")
+    }
+}
+
+#[async_trait]
+impl ObjectStore for CountingReads {
+    async fn put_opts(&self, location: &Path, payload: PutPayload, opts: PutOptions) -> Result<PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(&self, location: &Path, opts: PutMultipartOptions) -> Result<Box<dyn MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get_opts(location, options).await
+    }
+
+    async fn get_ranges(&self, location: &Path, ranges: &[std::ops::Range<u64>]) -> Result<Vec<bytes::Bytes>> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.inner.get_ranges(location, ranges).await
+    }
+
+    fn delete_stream(&self, locations: BoxStream<'static, Result<Path>>) -> BoxStream<'static, Result<Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+/// Read requests of a second flame graph and a totals query, after a
+/// first flame graph, with no decoded-partition cache.
+async fn repeat_reads(section_cache_bytes: usize) -> usize {
+    let bucket = Arc::new(CountingReads::default());
+    let clock = TestClock::new(T0);
+    let cfg = StoreConfig { cache_bytes: 0, section_cache_bytes, ..node(&clock, "querier") };
+    let store = Store::open(bucket.clone(), cfg).await.unwrap();
+    ingest(&store, 1, 3, T0, "main;work").await;
+    assert_eq!(stacks(&store).await, folded(&[("main;work", 30)]));
+    let before = bucket.gets.load(Ordering::SeqCst);
+    assert_eq!(stacks(&store).await, folded(&[("main;work", 30)]));
+    let totals = store.series_totals("t", &AllSeries, ALL, HOUR, &[]).await.unwrap();
+    assert_eq!(totals.values().flat_map(|t| t.values()).map(|(sum, _)| sum).sum::<i64>(), 30);
+    bucket.gets.load(Ordering::SeqCst) - before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_querier_reads_each_section_from_the_bucket_once() {
+    assert_eq!(repeat_reads(1 << 20).await, 0, "every section came from the cache");
+    assert!(repeat_reads(0).await >= 3, "without it, each segment is read again");
 }
