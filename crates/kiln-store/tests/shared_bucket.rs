@@ -112,7 +112,7 @@ async fn a_reader_drops_what_another_node_compacted_and_counts_it_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exactly_one_of_two_compactors_holds_the_lease_and_the_other_takes_over_when_it_stops() {
+async fn exactly_one_of_two_compactors_holds_the_lease_deletes_and_the_other_takes_over_when_it_stops() {
     let b = memory();
     let clock = TestClock::new(T0);
     let first = open_node(&b, &clock, "compactor-a").await;
@@ -125,6 +125,8 @@ async fn exactly_one_of_two_compactors_holds_the_lease_and_the_other_takes_over_
     let (holder, other) = if held[0] { (&first, &second) } else { (&second, &first) };
     other.maintain().await.unwrap();
     assert!(!other.lease_holder().1, "a held lease is not taken");
+    let refused = other.delete_service("t", "api").await.expect_err("only the holder deletes");
+    assert!(refused.message.contains("lease"), "{refused}");
     // The holder stops renewing (as if killed): it stops trusting its
     // lease after half the ttl, and the other takes it once it expires.
     tokio::time::sleep(Duration::from_millis(700)).await;
