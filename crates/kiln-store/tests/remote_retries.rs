@@ -147,6 +147,7 @@ async fn a_put_that_keeps_failing_fails_the_ingest_as_a_storage_error() {
     let (store, script) = store_on(Script { then: Some(Put::ServiceUnavailable), ..Script::default() }).await;
     let e = store.ingest("t", &one_profile()).await.expect_err("never acknowledged");
     assert_eq!(e.kind, ErrorKind::Storage, "{e}");
+    assert!(e.message.contains("answered 503 Service Unavailable"), "the reason: {e}");
     assert!(!e.message.contains("127.0.0.1"), "no endpoint in what the client sees: {e}");
     let s = script.lock().unwrap();
     assert_eq!((s.puts_seen, s.stored), (5, 0), "the first try and 4 retries");
