@@ -72,7 +72,7 @@ impl Store {
         let mut pending = self.inner.maintenance.lock().await;
         if self.hold_lease().await? {
             if self.inner.config.refresh_interval.is_some() {
-                let stale = self.refresh().await?;
+                let stale = self.refresh_catalog().await?;
                 let now = Instant::now();
                 for o in stale {
                     if !pending.iter().any(|(p, _)| p.path == o.path) {

@@ -26,9 +26,15 @@ pub struct RefreshState {
 
 impl Store {
     /// Brings the catalog in line with the object store: objects other
-    /// nodes wrote come in, objects deleted or replaced go out. Returns the
-    /// listed objects that others replace (the lease holder deletes them).
-    pub async fn refresh(&self) -> Result<Vec<ObjectInfo>> {
+    /// nodes wrote come in, objects deleted or replaced go out. Runs every
+    /// `refresh_interval` by itself; callable at any time.
+    pub async fn refresh(&self) -> Result<()> {
+        self.refresh_catalog().await.map(drop)
+    }
+
+    /// [`Store::refresh`], returning the listed objects that others
+    /// replace (the lease holder deletes them).
+    pub(crate) async fn refresh_catalog(&self) -> Result<Vec<ObjectInfo>> {
         let mut state = self.inner.refresh.lock().await;
         let before: HashSet<Path> =
             self.inner.catalog.read().expect("catalog lock").all().into_iter().map(|o| o.path).collect();
