@@ -137,8 +137,10 @@ pub fn cpu_profile<'a>(
         symbolizer,
     };
     b.string("");
-    let (samples, count, cpu, nanoseconds) = (b.string("samples"), b.string("count"), b.string("cpu"), b.string("nanoseconds"));
-    b.profile.sample_type = vec![ValueType { r#type: samples, unit: count }, ValueType { r#type: cpu, unit: nanoseconds }];
+    let (samples, count, cpu, nanoseconds) =
+        (b.string("samples"), b.string("count"), b.string("cpu"), b.string("nanoseconds"));
+    b.profile.sample_type =
+        vec![ValueType { r#type: samples, unit: count }, ValueType { r#type: cpu, unit: nanoseconds }];
     b.profile.period_type = Some(ValueType { r#type: cpu, unit: nanoseconds });
     for (pcs, taken) in stacks {
         let location_id = pcs.iter().enumerate().map(|(i, pc)| b.location(*pc, i == 0)).collect();

@@ -116,7 +116,14 @@ fn random_uuid() -> String {
         h.finish()
     };
     let (hi, lo) = ((half() & !0xf000) | 0x4000, (half() & !(0xc << 60)) | (0x8 << 60));
-    format!("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48, lo & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0xffff,
+        lo >> 48,
+        lo & 0xffff_ffff_ffff
+    )
 }
 
 #[cfg(test)]

@@ -41,8 +41,10 @@ unsafe impl Sync for Ring {}
 
 impl Ring {
     pub fn new() -> Ring {
-        let slot =
-            || Slot { state: AtomicU8::new(FREE), record: UnsafeCell::new(StackRecord { tag_set: 0, depth: 0, pcs: [0; MAX_DEPTH] }) };
+        let slot = || Slot {
+            state: AtomicU8::new(FREE),
+            record: UnsafeCell::new(StackRecord { tag_set: 0, depth: 0, pcs: [0; MAX_DEPTH] }),
+        };
         Ring { slots: (0..SLOTS).map(|_| slot()).collect(), next: AtomicU64::new(0), dropped: AtomicU64::new(0) }
     }
 

@@ -50,11 +50,56 @@ impl Split {
     }
 }
 
-/// Runs `rounds` rounds of checkout (`price_cart`) then search
-/// (`rank_results`), each inside `tagged(workload, work)`.
-pub fn run(rounds: u64, mut tagged: impl FnMut(&'static str, &mut dyn FnMut())) -> Split {
+/// How long to run: a fixed number of rounds (a fixed amount of work) or
+/// until the workloads used this much CPU.
+pub enum Limit {
+    Rounds(u64),
+    CpuTime(Duration),
+}
+
+impl Limit {
+    /// `--rounds N` or `--seconds S` (CPU seconds), else 2000 rounds.
+    pub fn from_args(flag: impl Fn(&str) -> Option<String>) -> Result<Limit, Box<dyn std::error::Error>> {
+        Ok(match (flag("--rounds"), flag("--seconds")) {
+            (Some(rounds), _) => Limit::Rounds(rounds.parse()?),
+            (None, Some(seconds)) => Limit::CpuTime(Duration::from_secs_f64(seconds.parse()?)),
+            (None, None) => Limit::Rounds(2000),
+        })
+    }
+
+    fn reached(&self, rounds: u64, split: &Split) -> bool {
+        match self {
+            Limit::Rounds(n) => rounds >= *n,
+            Limit::CpuTime(t) => split.checkout + split.search >= *t,
+        }
+    }
+}
+
+/// [`run`] on `threads` threads at once, `limit` shared between them;
+/// the splits added up.
+pub fn run_threads(threads: u32, limit: &Limit, tagged: impl Fn(&'static str, &mut dyn FnMut()) + Sync) -> Split {
+    let share = match limit {
+        Limit::Rounds(n) => Limit::Rounds(n / u64::from(threads)),
+        Limit::CpuTime(t) => Limit::CpuTime(*t / threads),
+    };
+    let splits: Vec<Split> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads).map(|_| s.spawn(|| run(&share, &tagged))).collect();
+        workers.into_iter().map(|w| w.join().expect("workload thread")).collect()
+    });
+    splits.into_iter().fold(Split::default(), |a, b| Split {
+        checkout: a.checkout + b.checkout,
+        search: a.search + b.search,
+        checksum: a.checksum ^ b.checksum,
+    })
+}
+
+/// Runs rounds of checkout (`price_cart`) then search (`rank_results`),
+/// each inside `tagged(workload, work)`, until `limit`.
+fn run(limit: &Limit, mut tagged: impl FnMut(&'static str, &mut dyn FnMut())) -> Split {
     let mut split = Split::default();
-    for _ in 0..rounds {
+    let mut rounds = 0;
+    while !limit.reached(rounds, &split) {
+        rounds += 1;
         let mut checksum = 0;
         let start = thread_cpu();
         tagged("checkout", &mut || checksum ^= price_cart(300_000));
