@@ -51,6 +51,9 @@ pub enum Auth {
     Bearer(String),
 }
 
+/// A series' labels and its pprof.
+pub type Series = (Vec<(String, String)>, Vec<u8>);
+
 pub struct Uploader {
     url: String,
     authorization: Option<String>,
@@ -71,7 +74,7 @@ impl Uploader {
     }
 
     /// Posts one request of `series`, each a label set and its pprof.
-    pub fn push(&self, series: Vec<(Vec<(String, String)>, Vec<u8>)>) -> Result<(), Error> {
+    pub fn push(&self, series: Vec<Series>) -> Result<(), Error> {
         let series = series
             .into_iter()
             .map(|(labels, pprof)| RawProfileSeries {

@@ -123,7 +123,7 @@ fn walk(record: &mut StackRecord, pc: u64, mut fp: u64, sp: u64) -> u32 {
     record.pcs[0] = pc;
     let mut depth = 1;
     while depth < MAX_DEPTH {
-        if fp % 8 != 0 || fp < sp || fp - sp > MAX_STACK_SPAN {
+        if !fp.is_multiple_of(8) || fp < sp || fp - sp > MAX_STACK_SPAN {
             break;
         }
         let Some([next_fp, return_address]) = read_frame(fp) else { break };
