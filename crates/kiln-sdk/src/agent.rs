@@ -28,7 +28,9 @@ pub struct AgentBuilder {
 }
 
 impl AgentBuilder {
-    /// Tags on every profile (scoped tags with the same key win).
+    /// Tags on every profile (scoped tags with the same key win). Keys are
+    /// label names, `[A-Za-z_][A-Za-z0-9_.]*`, neither `service_name` nor
+    /// starting with `__`; `start` refuses others.
     pub fn tags(mut self, tags: &[(&str, &str)]) -> Self {
         self.tags.extend(tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         self
@@ -123,11 +125,26 @@ impl AgentBuilder {
         if !(1..=1000).contains(&self.sample_rate) {
             return Err(Error::Config(format!("sample rate {} Hz is outside 1..=1000", self.sample_rate)));
         }
+        if let Some((key, _)) = self.tags.iter().find(|(k, _)| !valid_tag_key(k)) {
+            return Err(Error::Config(format!(
+                "tag {key:?}: names are [A-Za-z_][A-Za-z0-9_.]*, not service_name, not starting with __"
+            )));
+        }
         if self.upload_interval < Duration::from_millis(100) {
             return Err(Error::Config(format!("upload interval {:?} is below 100 ms", self.upload_interval)));
         }
         Ok(())
     }
+}
+
+/// A label name Kiln and Pyroscope accept that the agent does not set itself.
+fn valid_tag_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    let first = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    first
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+        && !key.starts_with("__")
+        && key != "service_name"
 }
 
 /// What the agent did so far.
@@ -213,6 +230,9 @@ mod tests {
         assert!(refused(Agent::builder("http://localhost:4040", " ")));
         assert!(refused(Agent::builder("http://localhost:4040", "app").sample_rate(0)));
         assert!(refused(Agent::builder("http://localhost:4040", "app").upload_interval(Duration::ZERO)));
+        assert!(refused(Agent::builder("http://localhost:4040", "app").tags(&[("my-tag", "v")])));
+        assert!(refused(Agent::builder("http://localhost:4040", "app").tags(&[("__name__", "v")])));
+        assert!(refused(Agent::builder("http://localhost:4040", "app").tags(&[("service_name", "v")])));
         assert!(!RUNNING.load(Ordering::Acquire));
     }
 }

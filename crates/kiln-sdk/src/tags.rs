@@ -83,6 +83,8 @@ impl Drop for TagGuard {
 }
 
 /// Adds `tags` to the calling thread's samples until the guard drops.
+/// Keys follow the rules of [`crate::AgentBuilder::tags`]; a server refuses
+/// a profile with another key, which `Stats::pushes_failed` counts.
 pub fn tag_guard(tags: &[(&str, &str)]) -> TagGuard {
     let previous = current_id();
     set_current(with_tags(previous, tags));
