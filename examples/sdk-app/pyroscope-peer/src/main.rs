@@ -22,7 +22,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some(url) = flag("--server") else {
         let started = Instant::now();
         let split = workload::run_threads(1, &limit, |_, work| work());
-        println!("{} wall_seconds={:.3} checksum={:x}", split.report(), started.elapsed().as_secs_f64(), split.checksum);
+        println!(
+            "{} wall_seconds={:.3} checksum={:x}",
+            split.report(),
+            started.elapsed().as_secs_f64(),
+            split.checksum
+        );
         return Ok(());
     };
     let backend = pprof_backend(PprofConfig { sample_rate: rate }, BackendConfig::default());
