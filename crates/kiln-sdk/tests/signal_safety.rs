@@ -94,7 +94,12 @@ fn sampling_threads_that_allocate_and_lock_nonstop_neither_deadlocks_nor_loses_t
         });
     }
     for _ in 0..3 {
-        let rounds = finished.recv_timeout(Duration::from_secs(120)).expect("a thread deadlocked under SIGPROF");
+        let Ok(rounds) = finished.recv_timeout(Duration::from_secs(120)) else {
+            // A deadlocked thread may hold the allocator's lock, so a panic
+            // (which allocates) could hang too: fail without allocating.
+            let _ = std::io::stderr().write_all(b"a thread deadlocked under SIGPROF\n");
+            std::process::abort();
+        };
         assert!(rounds > 0);
     }
     let stats = agent.stop().unwrap();
