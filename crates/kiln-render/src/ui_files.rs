@@ -6,6 +6,8 @@
 /// The page every UI path answers with; it loads `ui/main.js`.
 const PAGE: &str = include_str!("../assets/ui/index.html");
 
+use std::sync::OnceLock;
+
 /// The UI's modules and stylesheet.
 const FILES: &[(&str, &str)] = &[
     ("ui/ui.css", include_str!("../assets/ui/ui.css")),
@@ -32,9 +34,20 @@ const FILES: &[(&str, &str)] = &[
     ("ui/pages/adhoc.js", include_str!("../assets/ui/pages/adhoc.js")),
 ];
 
-/// The HTML page of the UI.
+/// The HTML page of the UI, with a `<link rel="modulepreload">` for every
+/// module `ui/main.js` imports, directly or not: the browser fetches them
+/// all at once instead of one level of imports after another.
 pub fn ui_page() -> &'static str {
-    PAGE
+    static WITH_PRELOADS: OnceLock<String> = OnceLock::new();
+    WITH_PRELOADS.get_or_init(|| {
+        let links: String = imported_by("ui/main.js")
+            .iter()
+            .map(|m| format!("<link rel=\"modulepreload\" href=\"/assets/{m}\">\n"))
+            .collect();
+        let entry = "<script type=\"module\"";
+        let at = PAGE.find(entry).expect("the page loads its entry module");
+        format!("{}{links}{}", &PAGE[..at], &PAGE[at..])
+    })
 }
 
 /// Every UI file as `(path under assets/, contents)`.
@@ -42,23 +55,53 @@ pub fn ui_files() -> &'static [(&'static str, &'static str)] {
     FILES
 }
 
+/// The served modules `entry` imports, directly or not, nearest first
+/// (itself left out). Imports are one line each (see [`crate::assets`]).
+fn imported_by(entry: &str) -> Vec<&'static str> {
+    let served: Vec<(&'static str, &'static str)> = crate::assets().iter().chain(ui_files()).copied().collect();
+    let mut order: Vec<&'static str> = Vec::new();
+    let mut next = 0;
+    let mut from = served.iter().find(|(n, _)| *n == entry).map(|(n, s)| (*n, *s));
+    while let Some((name, source)) = from {
+        for spec in imports(source) {
+            let target = resolve(name, spec);
+            if let Some((n, _)) = served.iter().find(|(n, _)| *n == target && *n != entry) {
+                if !order.contains(n) {
+                    order.push(n);
+                }
+            }
+        }
+        from = order.get(next).and_then(|m| served.iter().find(|(n, _)| n == m)).map(|(n, s)| (*n, *s));
+        next += 1;
+    }
+    order
+}
+
+/// The specifiers of a module's `import ... from '...';` lines.
+fn imports(source: &str) -> impl Iterator<Item = &str> {
+    source
+        .lines()
+        .filter(|l| l.starts_with("import "))
+        .filter_map(|l| l.split(" from '").nth(1).and_then(|s| s.strip_suffix("';")))
+}
+
+/// `dir/../x.js` and `./x.js` relative to the importing file's folder.
+fn resolve(from: &str, spec: &str) -> String {
+    let mut parts: Vec<&str> = from.split('/').collect();
+    parts.pop();
+    for seg in spec.split('/') {
+        match seg {
+            "." => {}
+            ".." => drop(parts.pop()),
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `dir/../x.js` and `./x.js` relative to the importing file's folder.
-    fn resolve(from: &str, spec: &str) -> String {
-        let mut parts: Vec<&str> = from.split('/').collect();
-        parts.pop();
-        for seg in spec.split('/') {
-            match seg {
-                "." => {}
-                ".." => drop(parts.pop()),
-                s => parts.push(s),
-            }
-        }
-        parts.join("/")
-    }
 
     #[test]
     fn every_ui_import_names_a_served_asset() {
@@ -76,11 +119,34 @@ mod tests {
     fn page_loads_only_served_files_and_no_inline_script() {
         let served: Vec<&str> = crate::assets().iter().chain(ui_files()).map(|(n, _)| *n).collect();
         for attr in ["src=\"/assets/", "href=\"/assets/"] {
-            for rest in PAGE.split(attr).skip(1) {
+            for rest in ui_page().split(attr).skip(1) {
                 let path = rest.split('"').next().unwrap();
                 assert!(served.contains(&path), "the page loads {path}, which is not served");
             }
         }
-        assert_eq!(PAGE.matches("<script").count(), PAGE.matches("<script type=\"module\" src=").count());
+        let page = ui_page();
+        assert_eq!(page.matches("<script").count(), page.matches("<script type=\"module\" src=").count());
+    }
+
+    #[test]
+    fn page_preloads_every_module_the_entry_imports_and_nothing_else() {
+        let preloaded: Vec<&str> = ui_page()
+            .split("<link rel=\"modulepreload\" href=\"/assets/")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap())
+            .collect();
+        for must in ["ui/api.js", "ui/pages/explore.js", "ui/pages/adhoc.js", "app.js", "header.js", "format.js"] {
+            assert!(preloaded.contains(&must), "{must} is not preloaded: {preloaded:?}");
+        }
+        // The entry loads itself; stylesheets are not modules.
+        for never in ["ui/main.js", "ui/ui.css", "kiln.css"] {
+            assert!(!preloaded.contains(&never), "{never} is preloaded");
+        }
+        let mut unique = preloaded.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), preloaded.len(), "a module is preloaded twice");
+        let entry = ui_page().find("<script type=\"module\"").unwrap();
+        assert!(ui_page().rfind("modulepreload").unwrap() < entry, "the preloads come before the entry");
     }
 }
