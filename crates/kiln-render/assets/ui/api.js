@@ -29,7 +29,49 @@ export class ApiError extends Error {
  * @param {any} body
  * @returns {Promise<any>}
  */
-export async function call(service, method, body) {
+export function call(service, method, body) {
+  const key = `${service}/${method} ${JSON.stringify(body)}`;
+  const taken = asked.get(key);
+  if (taken) {
+    asked.delete(key);
+    return taken;
+  }
+  const answer = send(service, method, body);
+  if (asking) {
+    asked.set(key, answer);
+    answer.catch(() => {}); // seen by the call that takes it, if one does
+  }
+  return answer;
+}
+
+/** Answers asked for ahead of need (see `ahead`), by method and body; each is taken once. */
+const asked = new Map();
+let asking = false;
+
+/**
+ * Starts the calls `run` makes now, before the page that needs them is
+ * drawn (the catalog of services is still loading): the same call made
+ * later (same method, same body) takes the answer instead of asking
+ * again. What an earlier `ahead` asked and no one took is forgotten.
+ * @param {() => void} run
+ */
+export function ahead(run) {
+  asked.clear();
+  asking = true;
+  try {
+    run();
+  } finally {
+    asking = false;
+  }
+}
+
+/**
+ * @param {string} service
+ * @param {string} method
+ * @param {any} body
+ * @returns {Promise<any>}
+ */
+async function send(service, method, body) {
   let resp;
   try {
     resp = await post(`/${service}/${method}`, body);

@@ -4,26 +4,28 @@
 //
 // The page registry: a page is one module in `pages/` exporting
 // `render(host, ctx)`; `pickers` says whether it uses the service, profile
-// type and selector pickers of the shell.
+// type and selector pickers of the shell; `ask(ctx)`, when given, starts
+// the page's queries while the catalog loads, once the URL names the
+// service and profile type.
 
 import { el } from '../ui.js';
 import { route, update } from './state.js';
 import { rangeOf } from './time.js';
 import { drawShell, applyTheme } from './shell.js';
-import { querier, selectorOf, ApiError } from './api.js';
+import { querier, selectorOf, ahead, ApiError } from './api.js';
 import { session, signInPage, forget } from './auth.js';
 import { unmountFlame } from './flame.js';
 import { render as overview } from './pages/overview.js';
-import { render as explore } from './pages/explore.js';
+import { render as explore, ask as exploreAsk } from './pages/explore.js';
 import { render as tags } from './pages/tags.js';
 import { render as compare } from './pages/compare.js';
 import { render as diff } from './pages/diff.js';
 import { render as adhoc } from './pages/adhoc.js';
 
-/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean, range?: boolean}>} */
+/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean, range?: boolean, ask?: (ctx: import('./shell.js').Context) => void}>} */
 const PAGES = {
   overview: { render: overview, pickers: false },
-  explore: { render: explore, pickers: true },
+  explore: { render: explore, pickers: true, ask: exploreAsk },
   tags: { render: tags, pickers: true },
   compare: { render: compare, pickers: true },
   diff: { render: diff, pickers: true },
@@ -83,6 +85,13 @@ async function drawPage(root) {
     route: r, range, tz, service: '', type: '', matchers: r.params.get('query') || '', selector: '',
     catalog: { types: new Map() }, showError: () => {},
   };
+  const named = page.pickers && r.params.get('service') && r.params.get('type');
+  if (named) {
+    ctx.service = r.params.get('service') || '';
+    ctx.type = r.params.get('type') || '';
+    ctx.selector = selectorOf(ctx.service, ctx.matchers);
+  }
+  ahead(() => named && page.ask?.(ctx));
   let failure = null;
   try {
     ctx.catalog.types = await loadCatalog(range);
