@@ -3,7 +3,8 @@
 //! the UI imports (`../flamegraph.js`, ...) instead of drawing a second
 //! flame graph. Paths are relative to `assets/`.
 
-/// The page every UI path answers with; it loads `ui/main.js`.
+/// The page every UI path answers with; it loads `ui/early.js` (the first
+/// page's queries) and `ui/main.js` (the UI).
 const PAGE: &str = include_str!("../assets/ui/index.html");
 
 use std::sync::OnceLock;
@@ -11,6 +12,8 @@ use std::sync::OnceLock;
 /// The UI's modules and stylesheet.
 const FILES: &[(&str, &str)] = &[
     ("ui/ui.css", include_str!("../assets/ui/ui.css")),
+    ("ui/early.js", include_str!("../assets/ui/early.js")),
+    ("ui/queries.js", include_str!("../assets/ui/queries.js")),
     ("ui/main.js", include_str!("../assets/ui/main.js")),
     ("ui/api.js", include_str!("../assets/ui/api.js")),
     ("ui/auth.js", include_str!("../assets/ui/auth.js")),
@@ -34,18 +37,22 @@ const FILES: &[(&str, &str)] = &[
     ("ui/pages/adhoc.js", include_str!("../assets/ui/pages/adhoc.js")),
 ];
 
+/// The page's two module scripts, in the order they run.
+const ENTRIES: [&str; 2] = ["ui/early.js", "ui/main.js"];
+
 /// The HTML page of the UI, with a `<link rel="modulepreload">` for every
-/// module `ui/main.js` imports, directly or not: the browser fetches them
-/// all at once instead of one level of imports after another.
+/// module its scripts import, directly or not (those of `early.js`
+/// first): the browser fetches them all at once instead of one level of
+/// imports after another.
 pub fn ui_page() -> &'static str {
     static WITH_PRELOADS: OnceLock<String> = OnceLock::new();
     WITH_PRELOADS.get_or_init(|| {
-        let links: String = imported_by("ui/main.js")
+        let links: String = imported_by(&ENTRIES)
             .iter()
             .map(|m| format!("<link rel=\"modulepreload\" href=\"/assets/{m}\">\n"))
             .collect();
-        let entry = "<script type=\"module\"";
-        let at = PAGE.find(entry).expect("the page loads its entry module");
+        let main = format!("<script type=\"module\" src=\"/assets/{}\"", ENTRIES[1]);
+        let at = PAGE.find(&main).expect("the page loads main.js");
         format!("{}{links}{}", &PAGE[..at], &PAGE[at..])
     })
 }
@@ -55,24 +62,26 @@ pub fn ui_files() -> &'static [(&'static str, &'static str)] {
     FILES
 }
 
-/// The served modules `entry` imports, directly or not, nearest first
-/// (itself left out). Imports are one line each (see [`crate::assets`]).
-fn imported_by(entry: &str) -> Vec<&'static str> {
+/// The served modules the `entries` import, directly or not, each entry's
+/// nearest first (the entries left out). Imports are one line each (see
+/// [`crate::assets`]).
+fn imported_by(entries: &[&str]) -> Vec<&'static str> {
     let served: Vec<(&'static str, &'static str)> = crate::assets().iter().chain(ui_files()).copied().collect();
+    let source = |name: &str| served.iter().find(|(n, _)| *n == name).copied();
     let mut order: Vec<&'static str> = Vec::new();
-    let mut next = 0;
-    let mut from = served.iter().find(|(n, _)| *n == entry).map(|(n, s)| (*n, *s));
-    while let Some((name, source)) = from {
-        for spec in imports(source) {
-            let target = resolve(name, spec);
-            if let Some((n, _)) = served.iter().find(|(n, _)| *n == target && *n != entry) {
-                if !order.contains(n) {
+    for entry in entries {
+        let mut next = order.len();
+        let mut from = source(entry);
+        while let Some((name, text)) = from {
+            for spec in imports(text) {
+                let target = resolve(name, spec);
+                if let Some((n, _)) = source(&target).filter(|(n, _)| !entries.contains(n) && !order.contains(n)) {
                     order.push(n);
                 }
             }
+            from = order.get(next).and_then(|m| source(m));
+            next += 1;
         }
-        from = order.get(next).and_then(|m| served.iter().find(|(n, _)| n == m)).map(|(n, s)| (*n, *s));
-        next += 1;
     }
     order
 }
@@ -138,15 +147,19 @@ mod tests {
         for must in ["ui/api.js", "ui/pages/explore.js", "ui/pages/adhoc.js", "app.js", "header.js", "format.js"] {
             assert!(preloaded.contains(&must), "{must} is not preloaded: {preloaded:?}");
         }
-        // The entry loads itself; stylesheets are not modules.
-        for never in ["ui/main.js", "ui/ui.css", "kiln.css"] {
+        // The entries load themselves; stylesheets are not modules.
+        for never in ["ui/early.js", "ui/main.js", "ui/ui.css", "kiln.css"] {
             assert!(!preloaded.contains(&never), "{never} is preloaded");
         }
         let mut unique = preloaded.clone();
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), preloaded.len(), "a module is preloaded twice");
-        let entry = ui_page().find("<script type=\"module\"").unwrap();
-        assert!(ui_page().rfind("modulepreload").unwrap() < entry, "the preloads come before the entry");
+        let main = ui_page().find("<script type=\"module\" src=\"/assets/ui/main.js\"").unwrap();
+        assert!(ui_page().rfind("modulepreload").unwrap() < main, "the preloads come before main.js");
+        // What early.js waits for is asked for first.
+        let early = imported_by(&["ui/early.js"]);
+        assert!(early.contains(&"ui/api.js") && !early.contains(&"app.js"), "{early:?}");
+        assert_eq!(preloaded[..early.len()], early[..]);
     }
 }

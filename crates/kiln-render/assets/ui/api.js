@@ -31,37 +31,39 @@ export class ApiError extends Error {
  */
 export function call(service, method, body) {
   const key = `${service}/${method} ${JSON.stringify(body)}`;
+  if (asking) {
+    const answer = asking.get(key) || send(service, method, body);
+    answer.catch(() => {}); // seen by the call that takes it, if one does
+    asked.set(key, answer);
+    return answer;
+  }
   const taken = asked.get(key);
   if (taken) {
     asked.delete(key);
     return taken;
   }
-  const answer = send(service, method, body);
-  if (asking) {
-    asked.set(key, answer);
-    answer.catch(() => {}); // seen by the call that takes it, if one does
-  }
-  return answer;
+  return send(service, method, body);
 }
 
 /** Answers asked for ahead of need (see `ahead`), by method and body; each is taken once. */
-const asked = new Map();
-let asking = false;
+const asked = /** @type {Map<string, Promise<any>>} */ (new Map());
+/** While `ahead` runs: what the previous `ahead` asked and no one took. */
+let asking = /** @type {Map<string, Promise<any>> | null} */ (null);
 
 /**
  * Starts the calls `run` makes now, before the page that needs them is
- * drawn (the catalog of services is still loading): the same call made
- * later (same method, same body) takes the answer instead of asking
- * again. What an earlier `ahead` asked and no one took is forgotten.
+ * drawn: the same call made later (same method, same body) takes the
+ * answer instead of asking again. A call the previous `ahead` made too,
+ * and no one took yet, is not asked twice; the rest it asked is forgotten.
  * @param {() => void} run
  */
 export function ahead(run) {
+  asking = new Map(asked);
   asked.clear();
-  asking = true;
   try {
     run();
   } finally {
-    asking = false;
+    asking = null;
   }
 }
 

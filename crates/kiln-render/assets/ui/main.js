@@ -4,35 +4,32 @@
 //
 // The page registry: a page is one module in `pages/` exporting
 // `render(host, ctx)`; `pickers` says whether it uses the service, profile
-// type and selector pickers of the shell; `ask(ctx)`, when given, starts
-// the page's queries while the catalog loads, once the URL names the
-// service and profile type.
+// type and selector pickers of the shell. A page's queries start before
+// the catalog loads (queries.js; for the first page, in early.js).
 
 import { el } from '../ui.js';
 import { route, update } from './state.js';
-import { rangeOf } from './time.js';
 import { drawShell, applyTheme } from './shell.js';
-import { querier, selectorOf, ahead, ApiError } from './api.js';
+import { selectorOf, ApiError } from './api.js';
+import { CPU, contextOf, askAhead, takeEarly, catalogQuery } from './queries.js';
 import { session, signInPage, forget } from './auth.js';
 import { unmountFlame } from './flame.js';
 import { render as overview } from './pages/overview.js';
-import { render as explore, ask as exploreAsk } from './pages/explore.js';
+import { render as explore } from './pages/explore.js';
 import { render as tags } from './pages/tags.js';
 import { render as compare } from './pages/compare.js';
 import { render as diff } from './pages/diff.js';
 import { render as adhoc } from './pages/adhoc.js';
 
-/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean, range?: boolean, ask?: (ctx: import('./shell.js').Context) => void}>} */
+/** @type {Record<string, {render: (host: HTMLElement, ctx: import('./shell.js').Context) => Promise<void>, pickers: boolean, range?: boolean}>} */
 const PAGES = {
   overview: { render: overview, pickers: false },
-  explore: { render: explore, pickers: true, ask: exploreAsk },
+  explore: { render: explore, pickers: true },
   tags: { render: tags, pickers: true },
   compare: { render: compare, pickers: true },
   diff: { render: diff, pickers: true },
   adhoc: { render: adhoc, pickers: false, range: false },
 };
-
-const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
 
 /**
  * Profile type ids of each service over the range, from the querier's Series.
@@ -40,7 +37,7 @@ const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
  * @returns {Promise<Map<string, string[]>>}
  */
 async function loadCatalog(range) {
-  const r = await querier('Series', { labelNames: ['service_name', '__profile_type__'], start: range.start, end: range.end });
+  const r = await catalogQuery(range);
   /** @type {Map<string, Set<string>>} */
   const types = new Map();
   for (const set of r.labelsSet || []) {
@@ -59,16 +56,14 @@ async function loadCatalog(range) {
 async function draw() {
   const root = /** @type {HTMLElement} */ (document.getElementById('kiln-ui'));
   document.body.dataset.state = 'loading';
-  if (!(await drawPage(root))) return;
+  await drawPage(root);
   document.body.dataset.state = 'ready';
   performance.mark('kiln-ui-drawn');
 }
 
 /**
- * The shell and the page of the current URL; false when the URL lacked
- * defaults and was replaced (a draw of the new URL follows).
+ * The shell and the page of the current URL.
  * @param {HTMLElement} root
- * @returns {Promise<boolean>}
  */
 async function drawPage(root) {
   const r = route();
@@ -76,38 +71,26 @@ async function drawPage(root) {
   unmountFlame();
   if (!page) {
     root.replaceChildren(el('p', 'k-error', `No page at ${location.pathname}.`));
-    return true;
+    return;
   }
-  const range = rangeOf(r.params);
-  const tz = r.params.get('tz') === 'utc' ? 'utc' : 'local';
-  /** @type {import('./shell.js').Context} */
-  const ctx = {
-    route: r, range, tz, service: '', type: '', matchers: r.params.get('query') || '', selector: '',
-    catalog: { types: new Map() }, showError: () => {},
-  };
-  const named = page.pickers && r.params.get('service') && r.params.get('type');
-  if (named) {
-    ctx.service = r.params.get('service') || '';
-    ctx.type = r.params.get('type') || '';
-    ctx.selector = selectorOf(ctx.service, ctx.matchers);
-  }
-  ahead(() => named && page.ask?.(ctx));
+  const ctx = takeEarly() || contextOf(r);
+  askAhead(ctx);
   let failure = null;
   try {
-    ctx.catalog.types = await loadCatalog(range);
+    ctx.catalog.types = await loadCatalog(ctx.range);
   } catch (e) {
     failure = e;
   }
   if (needsSignIn(failure)) {
     root.replaceChildren(signInAfter(/** @type {ApiError} */ (failure)));
-    return true;
+    return;
   }
-  if (page.pickers && !failure && !pickDefaults(ctx, r.params)) return false;
+  if (page.pickers && !failure) pickDefaults(ctx, r.params);
   ctx.selector = selectorOf(ctx.service, ctx.matchers);
   const host = drawShell(root, ctx, { pickers: page.pickers, range: page.range });
   if (failure) {
     ctx.showError(failure);
-    return true;
+    return;
   }
   try {
     await page.render(host, ctx);
@@ -115,7 +98,6 @@ async function drawPage(root) {
     if (needsSignIn(e)) root.replaceChildren(signInAfter(/** @type {ApiError} */ (e)));
     else ctx.showError(e);
   }
-  return true;
 }
 
 /** Whether the server asked for credentials (auth is on and none, or a wrong one, was sent). @param {unknown} e */
@@ -135,7 +117,7 @@ function signInAfter(e) {
 
 /**
  * Fills in the service and profile type; when the URL lacks them, writes
- * the defaults into it (replacing the entry) and returns false.
+ * the defaults into it (replacing the entry, without a second draw).
  * @param {import('./shell.js').Context} ctx
  * @param {URLSearchParams} params
  */
@@ -145,10 +127,9 @@ function pickDefaults(ctx, params) {
   const types = ctx.catalog.types.get(ctx.service) || [];
   ctx.type = params.get('type') || types[0] || CPU;
   if (ctx.service && (!params.get('service') || !params.get('type'))) {
-    update({ service: ctx.service, type: ctx.type }, { replace: true });
-    return false;
+    update({ service: ctx.service, type: ctx.type }, { replace: true, quiet: true });
+    ctx.route = route();
   }
-  return true;
 }
 
 /** Draws once more when nothing newer asked for a draw meanwhile. */

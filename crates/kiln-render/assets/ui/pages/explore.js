@@ -5,53 +5,20 @@
 
 import { el, button, labelledSelect } from '../../ui.js';
 import { formatValue } from '../../format.js';
-import { selectSeries, mergeStacktraces, labelNames } from '../api.js';
+import { selectSeries, labelNames } from '../api.js';
 import { update } from '../state.js';
 import { Timeline } from '../timeline.js';
-import { stepOf, formatTime, describeRange } from '../time.js';
+import { formatTime, describeRange } from '../time.js';
 import { mountFlame } from '../flame.js';
-
-const MAX_NODES = ['1024', '4096', '8192', '16384', '65536'];
+import { exploreQueries, bucket, MAX_NODES } from '../queries.js';
 const VIEWS = ['flamegraph', 'table', 'both', 'sandwich'];
-
-/**
- * The page's two queries, the timeline's total and the flame graph (of
- * the range, or of the opened profile), from the URL alone.
- * @param {import('../shell.js').Context} ctx
- */
-function queries(ctx) {
-  const p = ctx.route.params;
-  const maxNodes = MAX_NODES.includes(p.get('maxNodes') || '') ? /** @type {string} */ (p.get('maxNodes')) : '8192';
-  const step = stepOf(ctx.range, 120);
-  const at = Number(p.get('at') || NaN);
-  const id = p.get('profile');
-  const w = id ? bucket(at || ctx.range.start, step) : ctx.range;
-  return {
-    maxNodes, step, at, id,
-    series: () => selectSeries({ type: ctx.type, selector: ctx.selector, start: ctx.range.start, end: ctx.range.end, step }),
-    graph: () => mergeStacktraces({
-      type: ctx.type, selector: ctx.selector, start: w.start, end: w.end, maxNodes: Number(maxNodes), profileIds: id ? [id] : [],
-    }),
-  };
-}
-
-/**
- * Starts the page's queries while the shell still waits for the catalog
- * (see `ahead` in api.js).
- * @param {import('../shell.js').Context} ctx
- */
-export function ask(ctx) {
-  const q = queries(ctx);
-  q.series();
-  q.graph();
-}
 
 /**
  * @param {HTMLElement} host
  * @param {import('../shell.js').Context} ctx
  */
 export async function render(host, ctx) {
-  const q = queries(ctx);
+  const q = exploreQueries(ctx);
   const { maxNodes, step, at } = q;
   const unit = ctx.type.split(':')[2] || '';
   const bar = el('div', 'k-explore-bar');
@@ -82,7 +49,7 @@ export async function render(host, ctx) {
  * @param {HTMLElement} host
  * @param {import('../shell.js').Context} ctx
  * @param {string} unit
- * @param {ReturnType<typeof queries>} q
+ * @param {ReturnType<typeof exploreQueries>} q
  */
 async function drawGraph(host, ctx, unit, q) {
   const id = q.id;
@@ -96,16 +63,6 @@ async function drawGraph(host, ctx, unit, q) {
   const what = id ? 'This profile' : `Merged over ${describeRange(ctx.range, ctx.tz)}`;
   const total = el('div', 'k-busy', `${what}: ${formatValue(fg.total, unit)}`);
   (host.querySelector('.k-heading') || host).prepend(total);
-}
-
-/**
- * The time window of the timeline point at `t`: SelectSeries sums the
- * profiles of `(t - step, t]` into it.
- * @param {number} t
- * @param {number} step seconds
- */
-function bucket(t, step) {
-  return { start: t - step * 1000 + 1, end: t };
 }
 
 /**

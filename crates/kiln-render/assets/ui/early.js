@@ -1,0 +1,7 @@
+// Loaded before main.js: starts the first page's queries as soon as this
+// module and the few it imports are in, while the rest of the UI's
+// modules still load (see queries.js).
+
+import { startEarly } from './queries.js';
+
+startEarly();
