@@ -47,18 +47,20 @@ export function call(service, method, body) {
 
 /** Answers asked for ahead of need (see `ahead`), by method and body; each is taken once. */
 const asked = /** @type {Map<string, Promise<any>>} */ (new Map());
-/** While `ahead` runs: what the previous `ahead` asked and no one took. */
+/** While `ahead` runs: what the previous `ahead` asked and no one took, when reused. */
 let asking = /** @type {Map<string, Promise<any>> | null} */ (null);
 
 /**
  * Starts the calls `run` makes now, before the page that needs them is
  * drawn: the same call made later (same method, same body) takes the
- * answer instead of asking again. A call the previous `ahead` made too,
- * and no one took yet, is not asked twice; the rest it asked is forgotten.
+ * answer instead of asking again. What the previous `ahead` asked and no
+ * one took is forgotten, or with `reuse` (the same draw asking again)
+ * taken by the same call instead of asking twice.
  * @param {() => void} run
+ * @param {boolean} [reuse]
  */
-export function ahead(run) {
-  asking = new Map(asked);
+export function ahead(run, reuse = false) {
+  asking = reuse ? new Map(asked) : new Map();
   asked.clear();
   try {
     run();

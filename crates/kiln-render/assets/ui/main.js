@@ -73,8 +73,9 @@ async function drawPage(root) {
     root.replaceChildren(el('p', 'k-error', `No page at ${location.pathname}.`));
     return;
   }
-  const ctx = takeEarly() || contextOf(r);
-  askAhead(ctx);
+  const early = takeEarly();
+  const ctx = early || contextOf(r);
+  askAhead(ctx, !!early);
   let failure = null;
   try {
     ctx.catalog.types = await loadCatalog(ctx.range);

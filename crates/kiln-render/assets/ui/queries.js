@@ -78,24 +78,33 @@ const ASK = /** @type {Record<string, (ctx: import('./shell.js').Context) => voi
 /**
  * Starts the catalog's query and, when the URL names the service, the
  * page's own. A URL without a profile type most likely gets CPU once the
- * catalog is in (a wrong guess is an answer no one takes).
+ * catalog is in (a wrong guess is an answer no one takes). `again`: the
+ * context `early.js` asked with, whose answers are reused.
  * @param {import('./shell.js').Context} ctx
+ * @param {boolean} [again]
  */
-export function askAhead(ctx) {
+export function askAhead(ctx, again = false) {
   const service = ctx.route.params.get('service');
   const ask = ASK[ctx.route.page];
   ahead(() => {
     catalogQuery(ctx.range);
     if (!ask || !service) return;
     ask({ ...ctx, service, type: ctx.route.params.get('type') || CPU, selector: selectorOf(service, ctx.matchers) });
-  });
+  }, again);
 }
 
 /** The context `early.js` asked with, for the first draw of the same URL. */
 let early = /** @type {{href: string, ctx: import('./shell.js').Context} | null} */ (null);
+/** Whether the UI has begun drawing: then it asks for itself. */
+let drawing = false;
 
-/** Asks for the current URL's queries; its context waits for `takeEarly`. */
+/**
+ * Asks for the current URL's queries; its context waits for `takeEarly`.
+ * Nothing when the UI already draws (early.js is `async`, so it may run
+ * after main.js).
+ */
 export function startEarly() {
+  if (drawing) return;
   const ctx = contextOf(route());
   early = { href: location.href, ctx };
   askAhead(ctx);
@@ -107,6 +116,7 @@ export function startEarly() {
  * @returns {import('./shell.js').Context | null}
  */
 export function takeEarly() {
+  drawing = true;
   const e = early;
   early = null;
   return e && e.href === location.href ? e.ctx : null;
