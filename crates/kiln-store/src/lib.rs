@@ -31,6 +31,7 @@ mod read_rows;
 mod read_scan;
 mod read_span_rows;
 mod read_spans;
+mod recent;
 mod store;
 mod symbol_cache;
 

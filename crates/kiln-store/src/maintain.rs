@@ -169,6 +169,7 @@ impl Store {
         }
         let ids: Vec<String> = sources.iter().map(|o| o.meta.id.clone()).collect();
         let new = self.write_block(tenant, level, ids.clone(), merged, rollup_nanos.unwrap_or(0)).await?;
+        self.inner.recent.replaced(tenant, &sources, new.as_ref());
         let replaced = self.inner.catalog.write().expect("catalog lock").replace(tenant, &ids, new);
         let now = Instant::now();
         pending.extend(replaced.into_iter().map(|o| (o, now)));
