@@ -276,17 +276,6 @@ impl StackMerger {
         }
     }
 
-    /// Adds values given per stack id (`values[id]`), as
-    /// [`StackMerger::values`] returns them.
-    pub fn add_dense(&mut self, values: &[i64]) {
-        if values.len() > self.values.len() {
-            self.values.resize(values.len(), 0);
-        }
-        for (to, &v) in self.values.iter_mut().zip(values) {
-            *to = to.saturating_add(v);
-        }
-    }
-
     /// Merged value per stack id.
     pub fn values(&self) -> &[i64] {
         &self.values

@@ -133,7 +133,7 @@ impl Sums {
                 .tables
                 .entry(IdSpace::Dictionary(*dictionary))
                 .or_insert_with(|| TableSums { db: db.clone(), groups: BTreeMap::new() });
-            table.groups.entry(key.clone()).or_default().add_dense(values.values());
+            table.groups.entry(key.clone()).or_default().add(values);
         }
         sums
     }

@@ -1,6 +1,7 @@
 //! The open window, pre-aggregated at ingest. Every segment's rows are
 //! also added, per series and per [`RECENT_BUCKET`] of time, into one
-//! array of values by stack id of the series' head dictionary, in memory.
+//! sparse list of (stack id, value) of the series' head dictionary, in
+//! memory.
 //! A merge over recent data then reads about one array per series per
 //! bucket instead of decoding every profile's samples; exemplars, single
 //! profiles and span queries still read raw rows.
@@ -21,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use kiln_model::stacks::{StackMerger, SymbolDb};
+use kiln_model::stacks::{StackSamples, SymbolDb};
 
 use crate::codec;
 use crate::dict::EncodedSymbols;
@@ -41,6 +42,8 @@ pub const RECENT_BUCKET: Duration = Duration::from_secs(10);
 
 /// Rough bytes of a bucket's series entry beyond its values.
 const ENTRY_BYTES: usize = 256;
+/// Bytes of one (stack id, value) pair.
+const PAIR_BYTES: usize = 12;
 /// Rough bytes of one segment id kept in a bucket or a lineage.
 const ID_BYTES: usize = 64;
 
@@ -82,8 +85,8 @@ struct Bucket {
     segments: HashSet<String>,
     min_nanos: i64,
     max_nanos: i64,
-    /// (series labels, dictionary id) -> value by stack id.
-    series: HashMap<(Labels, u64), Arc<StackMerger>>,
+    /// (series labels, dictionary id) -> values by stack id, ids sorted.
+    series: HashMap<(Labels, u64), Arc<StackSamples>>,
     bytes: usize,
 }
 
@@ -94,7 +97,7 @@ pub(crate) struct SeriesSum {
     bucket: i64,
     min_nanos: i64,
     max_nanos: i64,
-    sums: StackMerger,
+    sums: StackSamples,
 }
 
 /// A segment's contribution: its sums and the tables of its dictionaries
@@ -111,7 +114,7 @@ pub(crate) struct Covered {
     /// Starts of the buckets read from here; their rows are skipped.
     buckets: BTreeSet<i64>,
     /// (dictionary, its table, group key, values by stack id)
-    pub sums: Vec<(u64, Arc<SymbolDb>, Labels, Arc<StackMerger>)>,
+    pub sums: Vec<(u64, Arc<SymbolDb>, Labels, Arc<StackSamples>)>,
 }
 
 impl Covered {
@@ -143,6 +146,8 @@ pub(crate) fn segment_sums(parts: &[(Partition, Arc<EncodedSymbols>)], bucket: i
     for (p, _) in parts {
         let d = p.dictionary?;
         let mut at: HashMap<(u32, i64), usize> = HashMap::new();
+        let mut pairs: Vec<Vec<(u32, i64)>> = Vec::new();
+        let first = out.len();
         for row in &p.rows {
             let b = bucket_start(row.time_nanos, bucket);
             let i = *at.entry((row.series, b)).or_insert_with(|| {
@@ -152,17 +157,52 @@ pub(crate) fn segment_sums(parts: &[(Partition, Arc<EncodedSymbols>)], bucket: i
                     bucket: b,
                     min_nanos: row.time_nanos,
                     max_nanos: row.time_nanos,
-                    sums: StackMerger::default(),
+                    sums: StackSamples::default(),
                 });
+                pairs.push(Vec::new());
                 out.len() - 1
             });
             let s = &mut out[i];
             s.min_nanos = s.min_nanos.min(row.time_nanos);
             s.max_nanos = s.max_nanos.max(row.time_nanos);
-            s.sums.add(&row.samples);
+            pairs[i - first].extend(row.samples.stack_ids.iter().copied().zip(row.samples.values.iter().copied()));
+        }
+        for (s, mut p) in out[first..].iter_mut().zip(pairs) {
+            p.sort_unstable_by_key(|&(id, _)| id);
+            s.sums = sparse_sum(p.into_iter());
         }
     }
     Some(out)
+}
+
+/// Pairs sorted by stack id, summed per id.
+fn sparse_sum(pairs: impl Iterator<Item = (u32, i64)>) -> StackSamples {
+    let mut out = StackSamples::default();
+    for (id, v) in pairs {
+        match out.stack_ids.last() {
+            Some(&last) if last == id => {
+                let to = out.values.last_mut().expect("values follow ids");
+                *to = to.saturating_add(v);
+            }
+            _ => {
+                out.stack_ids.push(id);
+                out.values.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// Two sparse sums (ids sorted) added into one.
+fn sparse_add(a: &StackSamples, b: &StackSamples) -> StackSamples {
+    let (mut x, mut y) = (a.stack_ids.iter().zip(&a.values).peekable(), b.stack_ids.iter().zip(&b.values).peekable());
+    let merged = std::iter::from_fn(move || match (x.peek(), y.peek()) {
+        (Some(p), Some(q)) if p.0 <= q.0 => x.next(),
+        (Some(_), Some(_)) | (None, Some(_)) => y.next(),
+        (Some(_), None) => x.next(),
+        (None, None) => None,
+    });
+    sparse_sum(merged.map(|(&id, &v)| (id, v)))
 }
 
 /// The decoded table of a partition's `symbols` section, shared through
@@ -254,9 +294,9 @@ impl Recent {
                 grown += ENTRY_BYTES;
                 Arc::default()
             });
-            let before = entry.values().len();
-            Arc::make_mut(entry).add_dense(s.sums.values());
-            let added = (entry.values().len() - before) * 8;
+            let before = entry.stack_ids.len();
+            *entry = Arc::new(sparse_add(entry, &s.sums));
+            let added = (entry.stack_ids.len() - before) * PAIR_BYTES;
             b.bytes += added;
             grown += added;
         }

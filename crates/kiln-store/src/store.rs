@@ -80,7 +80,7 @@ impl Default for StoreConfig {
             retention_max_age: None,
             retention_max_bytes: None,
             cache_bytes: 64 << 20,
-            recent_bytes: 64 << 20,
+            recent_bytes: 128 << 20,
             head_max_bytes: 32 << 20,
             max_pending_segments: 200,
             clock: Arc::new(system_now),
