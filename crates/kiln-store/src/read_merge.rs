@@ -125,17 +125,18 @@ impl Sums {
         }
     }
 
-    /// The sums the open window's pre-aggregate answers with.
-    fn of_recent(recent: &Covered) -> Sums {
-        let mut sums = Sums::default();
+    /// Adds the sums the open window's pre-aggregate answers with.
+    fn add_recent(&mut self, recent: &Covered) {
         for (dictionary, db, key, values) in &recent.sums {
-            let table = sums
+            let table = self
                 .tables
                 .entry(IdSpace::Dictionary(*dictionary))
                 .or_insert_with(|| TableSums { db: db.clone(), groups: BTreeMap::new() });
+            if db.stacks.len() > table.db.stacks.len() {
+                table.db = db.clone();
+            }
             table.groups.entry(key.clone()).or_default().add(values);
         }
-        sums
     }
 
     fn finish<O: MergeOutput>(self) -> O {
@@ -238,12 +239,17 @@ impl Store {
             .merge_permits()
             .await
             .into_iter()
-            .map(|permit| {
+            .enumerate()
+            .map(|(i, permit)| {
                 let (tx, mut rx) = mpsc::channel::<Loaded>(8);
                 let recent = recent.clone();
                 let worker = tokio::task::spawn_blocking(move || {
                     let _permit = permit;
                     let mut sums = Sums::default();
+                    // The first worker also adds the pre-aggregate's sums.
+                    if i == 0 {
+                        sums.add_recent(&recent);
+                    }
                     while let Some(loaded) = rx.blocking_recv() {
                         sums.add(&loaded, range, &recent);
                     }
@@ -252,10 +258,6 @@ impl Store {
                 (tx, worker)
             })
             .unzip();
-        let from_recent = (!recent.sums.is_empty()).then(|| {
-            let recent = recent.clone();
-            tokio::task::spawn_blocking(move || Sums::of_recent(&recent).finish::<O>())
-        });
         let mut loaded = futures::stream::iter(plans)
             .map(|(sel, bucket, wanted)| async move {
                 let mut parts = Vec::with_capacity(wanted.len());
@@ -276,10 +278,7 @@ impl Store {
             }
         }
         drop(senders);
-        let mut outputs = Vec::with_capacity(workers.len() + 1);
-        if let Some(r) = from_recent {
-            outputs.push(r.await.map_err(join_error)?);
-        }
+        let mut outputs = Vec::with_capacity(workers.len());
         for w in workers {
             outputs.push(w.await.map_err(join_error)?);
         }

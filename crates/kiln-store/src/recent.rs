@@ -72,6 +72,8 @@ struct TenantRecent {
     horizon: Option<i64>,
     /// The largest table seen of each head dictionary in `buckets`.
     tables: HashMap<u64, Arc<SymbolDb>>,
+    /// Series labels, shared by every bucket's entry of the series.
+    labels: HashSet<Arc<Labels>>,
 }
 
 struct Lineage {
@@ -86,7 +88,7 @@ struct Bucket {
     min_nanos: i64,
     max_nanos: i64,
     /// (series labels, dictionary id) -> values by stack id, ids sorted.
-    series: HashMap<(Labels, u64), Arc<StackSamples>>,
+    series: HashMap<(Arc<Labels>, u64), Arc<StackSamples>>,
     bytes: usize,
 }
 
@@ -115,6 +117,24 @@ pub(crate) struct Covered {
     buckets: BTreeSet<i64>,
     /// (dictionary, its table, group key, values by stack id)
     pub sums: Vec<(u64, Arc<SymbolDb>, Labels, Arc<StackSamples>)>,
+}
+
+/// A bucket's entry taken under the lock: (series, dictionary, its
+/// table, values by stack id).
+type Taken = (Arc<Labels>, u64, Arc<SymbolDb>, Arc<StackSamples>);
+
+/// Fills `out.sums` from entries taken under the lock, testing each
+/// distinct series against the filter once.
+fn group_taken(out: &mut Covered, taken: Vec<Taken>, filter: &dyn SeriesFilter, group_by: &[String]) {
+    let mut keys: HashMap<*const Labels, Option<Labels>> = HashMap::new();
+    for (labels, dictionary, db, sums) in taken {
+        let key = keys
+            .entry(Arc::as_ptr(&labels))
+            .or_insert_with(|| filter.matches(&labels).then(|| group_key(&labels, group_by)));
+        if let Some(key) = key {
+            out.sums.push((dictionary, db, key.clone(), sums));
+        }
+    }
 }
 
 impl Covered {
@@ -289,7 +309,15 @@ impl Recent {
                 b.bytes += ID_BYTES;
                 grown += ID_BYTES;
             }
-            let entry = b.series.entry((s.labels, s.dictionary)).or_insert_with(|| {
+            let labels = match t.labels.get(&s.labels) {
+                Some(l) => l.clone(),
+                None => {
+                    let l = Arc::new(s.labels);
+                    t.labels.insert(l.clone());
+                    l
+                }
+            };
+            let entry = b.series.entry((labels, s.dictionary)).or_insert_with(|| {
                 b.bytes += ENTRY_BYTES;
                 grown += ENTRY_BYTES;
                 Arc::default()
@@ -325,6 +353,7 @@ impl Recent {
             });
             let used: HashSet<u64> = t.buckets.values().flat_map(|b| b.series.keys().map(|k| k.1)).collect();
             t.tables.retain(|id, _| used.contains(id));
+            t.labels.retain(|l| Arc::strong_count(l) > 1);
             state.bytes = state.bytes.saturating_sub(freed);
         }
     }
@@ -367,8 +396,17 @@ impl Recent {
         group_by: &[String],
     ) -> Covered {
         let mut out = Covered { bucket: self.bucket, ..Covered::default() };
+        let taken = self.take(tenant, objects, range, &mut out.buckets);
+        group_taken(&mut out, taken, filter, group_by);
+        out
+    }
+
+    /// Under the lock, as little as can be: the starts of the buckets that
+    /// answer (into `buckets`) and their entries.
+    fn take(&self, tenant: &str, objects: &[ObjectInfo], range: TimeRange, buckets: &mut BTreeSet<i64>) -> Vec<Taken> {
+        let mut taken = Vec::new();
         let state = self.state.lock().expect("recent lock");
-        let Some(t) = state.tenants.get(tenant) else { return out };
+        let Some(t) = state.tenants.get(tenant) else { return taken };
         // Far before any data (`i64::MIN`), the bucket start would overflow.
         let first = range.start.div_euclid(self.bucket).checked_mul(self.bucket).unwrap_or(i64::MIN);
         let candidates: Vec<(i64, &Bucket)> = t
@@ -379,12 +417,11 @@ impl Recent {
             })
             .map(|(&s, b)| (s, b))
             .collect();
-        if candidates.is_empty() {
-            return out;
-        }
+        let (Some(&(lo, _)), Some(&(hi, _))) = (candidates.first(), candidates.last()) else { return taken };
+        let hi = hi.saturating_add(self.bucket - 1);
         let mut leaves: HashSet<&str> = HashSet::new();
         let mut unknown: Vec<(i64, i64)> = Vec::new();
-        for o in objects {
+        for o in objects.iter().filter(|o| o.meta.min_time_nanos <= hi && o.meta.max_time_nanos >= lo) {
             match t.leaves.get(&o.meta.id) {
                 Some(l) if o.meta.rollup_nanos == 0 => leaves.extend(l.segments.iter().map(String::as_str)),
                 _ => unknown.push((o.meta.min_time_nanos, o.meta.max_time_nanos)),
@@ -396,20 +433,17 @@ impl Recent {
             if !clean || !b.segments.iter().all(|s| leaves.contains(s.as_str())) {
                 continue;
             }
-            let wanted: Option<Vec<_>> = b
+            let entries: Option<Vec<Taken>> = b
                 .series
                 .iter()
-                .filter(|((labels, _), _)| filter.matches(labels))
-                .map(|((labels, d), sums)| {
-                    Some((*d, t.tables.get(d)?.clone(), group_key(labels, group_by), sums.clone()))
-                })
+                .map(|((labels, d), sums)| Some((labels.clone(), *d, t.tables.get(d)?.clone(), sums.clone())))
                 .collect();
             // A dictionary whose table is gone cannot be read: raw rows then.
-            let Some(wanted) = wanted else { continue };
-            out.buckets.insert(start);
-            out.sums.extend(wanted);
+            let Some(entries) = entries else { continue };
+            buckets.insert(start);
+            taken.extend(entries);
         }
-        out
+        taken
     }
 }
 
