@@ -35,6 +35,7 @@ mod read_spans;
 mod refresh;
 pub mod remote;
 mod section_cache;
+mod recent;
 mod store;
 mod symbol_cache;
 

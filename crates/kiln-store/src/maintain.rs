@@ -190,6 +190,7 @@ impl Store {
             return Ok(()); // lost while merging: the new holder compacts these
         }
         let new = self.write_block(tenant, level, ids.clone(), merged, rollup_nanos.unwrap_or(0)).await?;
+        self.inner.recent.replaced(tenant, &sources, new.as_ref());
         let replaced = self.inner.catalog.write().expect("catalog lock").replace(tenant, &ids, new);
         let now = Instant::now();
         pending.extend(replaced.into_iter().map(|o| (o, now)));

@@ -55,7 +55,7 @@ pub struct Stats {
 /// Per group, per step: the sum and count of profile totals.
 pub type Totals = BTreeMap<Labels, BTreeMap<i64, (i64, u64)>>;
 
-fn group_key(labels: &Labels, group_by: &[String]) -> Labels {
+pub(crate) fn group_key(labels: &Labels, group_by: &[String]) -> Labels {
     group_by.iter().filter_map(|g| labels.iter().find(|(n, _)| n == g).cloned()).collect()
 }
 
@@ -73,6 +73,16 @@ impl Store {
         group_by: &[String],
     ) -> Vec<Selected> {
         let objects = self.inner.catalog.read().expect("catalog lock").overlapping(tenant, range.start, range.end);
+        Self::select_in(objects, filter, range, group_by)
+    }
+
+    /// The partitions and series of `objects` a query touches.
+    pub(crate) fn select_in(
+        objects: Vec<ObjectInfo>,
+        filter: &dyn SeriesFilter,
+        range: TimeRange,
+        group_by: &[String],
+    ) -> Vec<Selected> {
         let mut out = Vec::new();
         for object in objects {
             for (pi, part) in object.series.iter().enumerate() {

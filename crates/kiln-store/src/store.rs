@@ -21,6 +21,7 @@ use crate::partition::Partition;
 use crate::quarantine;
 use crate::refresh::{refresher, RefreshState};
 use crate::section_cache::SectionCache;
+use crate::recent::{segment_sums, Recent};
 use crate::symbol_cache::SymbolCache;
 
 /// The current time in Unix nanoseconds; injectable for tests.
@@ -56,6 +57,9 @@ pub struct StoreConfig {
     /// Bound on the cache of fetched section bytes; 0 (the default, for
     /// local disk) keeps none.
     pub section_cache_bytes: usize,
+    /// Bound on the open window's pre-aggregate (`recent.rs`); 0 turns it
+    /// off and merges read raw rows.
+    pub recent_bytes: usize,
     /// The head (rows accepted, not yet in a segment) is flushed early when
     /// it holds about this many bytes, and ingestion waits while it holds
     /// twice as many (a slow object store pushes back on clients instead of
@@ -97,6 +101,7 @@ impl Default for StoreConfig {
             retention_max_bytes: None,
             cache_bytes: 64 << 20,
             section_cache_bytes: 0,
+            recent_bytes: 128 << 20,
             head_max_bytes: 32 << 20,
             max_pending_segments: 200,
             clock: Arc::new(system_now),
@@ -128,6 +133,8 @@ pub(crate) struct Inner {
     pub cache: PartitionCache,
     /// Section bytes fetched from a remote store (`section_cache.rs`).
     pub sections: SectionCache,
+    /// Recent rows summed per series and bucket, for merges.
+    pub recent: Recent,
     /// Decoded symbol tables shared by byte-identical `symbols` sections.
     pub symbols: SymbolCache,
     /// Bounds the threads merging query results at once (one per core).
@@ -179,6 +186,7 @@ impl Store {
             object_store,
             cache: PartitionCache::new(config.cache_bytes),
             sections: SectionCache::new(config.section_cache_bytes),
+            recent: Recent::new(config.recent_bytes),
             symbols: SymbolCache::default(),
             merge_workers: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -304,11 +312,22 @@ impl Store {
             return Ok(());
         }
         let header = self.header(tenant, 0, Vec::new(), 0);
-        let (bytes, meta) = tokio::task::spawn_blocking(move || encode_segment(&header, &parts))
-            .await
-            .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a segment: {e}")))?;
+        let (store, owner) = (self.clone(), tenant.to_owned());
+        let (bytes, meta, sums) = tokio::task::spawn_blocking(move || {
+            let recent = &store.inner.recent;
+            let sums = segment_sums(&parts, recent.bucket()).filter(|_| recent.enabled());
+            let (bytes, meta) = encode_segment(&header, &parts);
+            let sums = sums.and_then(|s| recent.with_tables(&owner, s, &bytes, &meta, &store.inner.symbols));
+            (bytes, meta, sums)
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a segment: {e}")))?;
         let info = self.put_block(tenant, bytes, meta).await?;
-        self.inner.catalog.write().expect("catalog lock").insert(info);
+        let mut catalog = self.inner.catalog.write().expect("catalog lock");
+        if let Some(sums) = sums {
+            self.inner.recent.add(tenant, &info.meta.id, info.meta.max_time_nanos, sums);
+        }
+        catalog.insert(info);
         Ok(())
     }
 
