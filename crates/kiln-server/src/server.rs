@@ -108,6 +108,9 @@ fn store_config(config: &Config) -> StoreConfig {
         retention_max_bytes: config.retention_max_bytes,
         cache_bytes: config.storage.cache_bytes,
         section_cache_bytes: if config.storage.is_remote() { config.storage.section_cache_bytes } else { 0 },
+        // Open-window sums serve queries of the node that ingested the rows:
+        // only a node that does both keeps them.
+        recent_bytes: if role == Role::All { defaults.recent_bytes } else { 0 },
         maintenance_interval: defaults.maintenance_interval.filter(|_| role.compacts()),
         node_id: config.node_id.clone().unwrap_or_else(host_name),
         refresh_interval: shared.then_some(config.storage.refresh_interval),

@@ -273,7 +273,9 @@ impl ObjectStore for CountingReads {
 async fn repeat_reads(section_cache_bytes: usize) -> usize {
     let bucket = Arc::new(CountingReads::default());
     let clock = TestClock::new(T0);
-    let cfg = StoreConfig { cache_bytes: 0, section_cache_bytes, ..node(&clock, "querier") };
+    // A querier keeps no open-window sums (it ingests nothing): off here too,
+    // so the merges read sections.
+    let cfg = StoreConfig { cache_bytes: 0, section_cache_bytes, recent_bytes: 0, ..node(&clock, "querier") };
     let store = Store::open(bucket.clone(), cfg).await.unwrap();
     ingest(&store, 1, 3, T0, "main;work").await;
     assert_eq!(stacks(&store).await, folded(&[("main;work", 30)]));
