@@ -37,6 +37,9 @@ pub enum Error {
     /// process, or runs a Ruby version rbspy does not know.
     #[error("the Ruby spy could not read Ruby stacks from pid {pid} (is it a Ruby process?): {message}")]
     RubySpy { pid: u32, message: String },
+    /// A setting that cannot be used (a bad pattern, ...).
+    #[error("{0}")]
+    Config(String),
     /// A URL kiln cannot use (not `http://`, no host, a bad port).
     #[error("{0}")]
     Url(String),

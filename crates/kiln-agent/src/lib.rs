@@ -52,6 +52,7 @@ mod symbol_alias;
 mod symbolize;
 pub mod upstream;
 mod vdso;
+pub mod watch;
 
 pub use continuous::{run_continuous, ContinuousOptions, ContinuousOutcome};
 pub use error::{Error, Result};
