@@ -57,6 +57,8 @@ missing=()
 command -v perf >/dev/null || missing+=(linux-perf)
 [ -e /usr/lib/debug/.build-id ] && dpkg -s libc6-dbg >/dev/null 2>&1 || missing+=(libc6-dbg)
 command -v objcopy >/dev/null || missing+=(binutils)
+# g++ for the C++ programs (template instantiations named as perf names them).
+command -v g++ >/dev/null || missing+=(g++)
 [ -e /usr/lib/x86_64-linux-gnu/libdebuginfod.so.1 ] || missing+=(libdebuginfod1)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
