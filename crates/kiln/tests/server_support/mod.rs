@@ -36,7 +36,9 @@ impl Server {
         Server { addr, child, data_dir }
     }
 
-    /// The server's process id.
+    /// The server's process id (for the tests that sample it; the
+    /// connection tests do not use it).
+    #[allow(dead_code)]
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
