@@ -64,6 +64,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 # ---- kiln-agent symbolisation tests (end) ----
+# ---- kiln agent scrape tests (begin) ----
+# crates/kiln/tests/agent_scrape.rs builds tests/programs/scrape_target.go
+# (net/http/pprof) with Debian's Go for `kiln agent` to scrape.
+command -v go >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y golang-go)
+# ---- kiln agent scrape tests (end) ----
 # ---- kiln-server OpenTelemetry profiler test (begin) ----
 # crates/kiln-server/tests/otel_profiler.rs runs OpenTelemetry's Python
 # profiler (opentelemetry-sdk-extension-profiling from PyPI, with the exact

@@ -50,6 +50,9 @@ pub enum Error {
     /// A profile pushed or scraped could not be decoded or merged.
     #[error("{what}: {source}")]
     Profile { what: String, source: kiln_model::Error },
+    /// `kiln agent`'s configuration, or a file_sd file, is not valid.
+    #[error("{0}")]
+    Config(String),
     /// A pull run ended without one successful scrape; `source` is the last failure.
     #[error("no profile could be scraped from {url}")]
     NothingScraped { url: String, source: Box<dyn std::error::Error + Send + Sync> },

@@ -17,7 +17,9 @@
 //! and pushes a profile per interval to a server. [`upstream`] holds the
 //! push and pull upstreams of `kiln adhoc` and the bounded, retrying push
 //! client of the continuous run, over kiln's one HTTP client ([`http`]).
+//! [`agent`] is `kiln agent`: scrape jobs shipping continuously.
 
+pub mod agent;
 mod collector;
 mod continuous;
 mod cpu_credit;
