@@ -37,9 +37,6 @@ pub enum Error {
     /// process, or runs a Ruby version rbspy does not know.
     #[error("the Ruby spy could not read Ruby stacks from pid {pid} (is it a Ruby process?): {message}")]
     RubySpy { pid: u32, message: String },
-    /// A setting that cannot be used (a bad pattern, ...).
-    #[error("{0}")]
-    Config(String),
     /// A URL kiln cannot use (not `http://`, no host, a bad port).
     #[error("{0}")]
     Url(String),
@@ -50,7 +47,7 @@ pub enum Error {
     /// A profile pushed or scraped could not be decoded or merged.
     #[error("{what}: {source}")]
     Profile { what: String, source: kiln_model::Error },
-    /// `kiln agent`'s configuration, or a file_sd file, is not valid.
+    /// `kiln agent`'s configuration, a file_sd file, or a process pattern is not valid.
     #[error("{0}")]
     Config(String),
     /// A pull run ended without one successful scrape; `source` is the last failure.

@@ -70,6 +70,17 @@ struct Counters {
     profiles: AtomicU64,
 }
 
+/// Where a watcher's profiles and counts go (a job's shipping queue and
+/// its counters).
+pub trait WatchSink: Send + 'static {
+    /// One interval of one process: an encoded Push API request of `samples` samples.
+    fn profile(&self, body: Vec<u8>, samples: u64);
+    /// How many processes are being sampled now.
+    fn processes(&self, running: usize);
+    /// A matched process whose spy could not start.
+    fn failed(&self);
+}
+
 /// The watching thread.
 pub struct Watcher {
     stop: Arc<AtomicBool>,
@@ -78,15 +89,11 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// Starts watching; every encoded push goes to `send` (a shipper's queue).
-    pub fn start(
-        configs: Vec<ProcessConfig>,
-        options: WatchOptions,
-        send: impl Fn(Vec<u8>) + Send + 'static,
-    ) -> Result<Watcher> {
+    /// Starts watching; every profile goes to `sink`.
+    pub fn start(configs: Vec<ProcessConfig>, options: WatchOptions, sink: impl WatchSink) -> Result<Watcher> {
         let stop = Arc::new(AtomicBool::new(false));
         let counters: Arc<Vec<Counters>> = Arc::new(configs.iter().map(|_| Counters::default()).collect());
-        let mut state = Watch { configs, options, counters: Arc::clone(&counters), send, spied: BTreeMap::new() };
+        let mut state = Watch { configs, options, counters: Arc::clone(&counters), sink, spied: BTreeMap::new() };
         let stopping = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("kiln-watch".into())
@@ -131,16 +138,16 @@ impl Drop for Watcher {
 }
 
 /// The thread's state.
-struct Watch<F> {
+struct Watch<S> {
     configs: Vec<ProcessConfig>,
     options: WatchOptions,
     counters: Arc<Vec<Counters>>,
-    send: F,
+    sink: S,
     /// By (entry, pid).
     spied: BTreeMap<(usize, u32), Spied>,
 }
 
-impl<F: Fn(Vec<u8>)> Watch<F> {
+impl<S: WatchSink> Watch<S> {
     fn run(&mut self, stop: &AtomicBool) {
         let mut failed: BTreeSet<(usize, u32)> = BTreeSet::new();
         let mut last_scan: Option<Instant> = None;
@@ -152,6 +159,7 @@ impl<F: Fn(Vec<u8>)> Watch<F> {
                 self.scan(&pids, &mut failed);
             }
             self.tend();
+            self.sink.processes(self.spied.len());
             std::thread::sleep(TICK);
         }
         for ((entry, _), spied) in std::mem::take(&mut self.spied) {
@@ -186,6 +194,7 @@ impl<F: Fn(Vec<u8>)> Watch<F> {
                         eprintln!("kiln: process_configs[{entry}]: pid {pid} matched but cannot be sampled: {e}");
                         failed.insert(key);
                         counters.failed.fetch_add(1, Ordering::Relaxed);
+                        self.sink.failed();
                     }
                 }
             }
@@ -227,7 +236,7 @@ impl<F: Fn(Vec<u8>)> Watch<F> {
         let counters = &self.counters[entry];
         counters.samples.fetch_add(shipped.samples, Ordering::Relaxed);
         if let Some(body) = shipped.body {
-            (self.send)(body);
+            self.sink.profile(body, shipped.samples);
             counters.profiles.fetch_add(1, Ordering::Relaxed);
         }
     }

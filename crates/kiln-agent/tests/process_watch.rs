@@ -19,7 +19,7 @@ use common::build;
 use common::perf_compare::self_shares;
 use kiln_agent::http::Url;
 use kiln_agent::upstream::{BufferLimits, PushClient, Shipper};
-use kiln_agent::watch::{ProcessConfig, ProcessMatcher, WatchOptions, Watcher};
+use kiln_agent::watch::{ProcessConfig, ProcessMatcher, WatchOptions, WatchSink, Watcher};
 use kiln_agent::Spy;
 use kiln_api::pb::push::PushRequest;
 use kiln_model::Profile;
@@ -49,6 +49,17 @@ fn push_endpoint(runtime: &tokio::runtime::Runtime, pushed: Arc<Mutex<Vec<Pushed
     let addr = listener.local_addr().expect("address");
     runtime.spawn(async move { axum::serve(listener, app).await });
     Url::parse(&format!("http://{addr}")).expect("url")
+}
+
+/// The watcher's profiles go to the shipper's queue.
+struct ToShipper(Arc<Shipper>);
+
+impl WatchSink for ToShipper {
+    fn profile(&self, body: Vec<u8>, _samples: u64) {
+        self.0.send(body);
+    }
+    fn processes(&self, _running: usize) {}
+    fn failed(&self) {}
 }
 
 /// Kills the child if the test fails before it does.
@@ -99,7 +110,7 @@ fn programs_matched_by_name_are_profiled_and_pushed_until_they_exit() {
         sample_rate_hz: 200,
     };
     let options = WatchOptions { scan_interval: Duration::from_millis(500), upload_interval: Duration::from_secs(1) };
-    let watcher = Watcher::start(vec![config], options, move |body| sink.send(body)).expect("start the watcher");
+    let watcher = Watcher::start(vec![config], options, ToShipper(sink)).expect("start the watcher");
 
     let mut first = start(&exe);
     let second = start(&exe);
