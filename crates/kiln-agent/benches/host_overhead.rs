@@ -7,7 +7,8 @@
 //! (all threads, `/proc/self/stat`) and perf's (its rusage at exit).
 //!
 //! `cargo bench -p kiln-agent --bench host_overhead` (`KILN_BENCH_SECONDS`,
-//! default 60; `KILN_BENCH_PROCESSES`, default 20). Needs root.
+//! default 60; `KILN_BENCH_PROCESSES`, default 20; `KILN_BENCH_INLINE=1`
+//! for `inline_frames`: DWARF for every binary). Needs root.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -63,7 +64,8 @@ fn main() {
     let data = std::env::temp_dir().join(format!("kiln-bench-host-{}.data", std::process::id()));
     let own_before = cpu_of("self");
     let started = Instant::now();
-    let options = HostOptions { sample_rate_hz: 100, interval: Duration::from_secs(10) };
+    let inline_frames = env_or("KILN_BENCH_INLINE", 0) == 1;
+    let options = HostOptions { sample_rate_hz: 100, interval: Duration::from_secs(10), inline_frames };
     let profiler = HostProfiler::start(options).expect("system-wide events (run as root)");
     let perf = Command::new("perf")
         .args(["record", "-q", "-a", "-g", "-F", "100", "-e", "cpu-clock", "-o"])
@@ -99,7 +101,7 @@ fn main() {
     let _ = std::fs::remove_file(&exe);
     let pct = |d: Duration| 100.0 * d.as_secs_f64() / wall.as_secs_f64();
     println!(
-        "host profiling, {count} busy processes, 100 Hz per CPU, {:.1} s; load average at start: {}",
+        "host profiling, {count} busy processes, 100 Hz per CPU, inline_frames {inline_frames}, {:.1} s; load average at start: {}",
         wall.as_secs_f64(),
         load.trim()
     );

@@ -37,11 +37,16 @@ pub struct HostOptions {
     pub sample_rate_hz: u32,
     /// One profile per process is cut per interval.
     pub interval: Duration,
+    /// Read DWARF for inlined frames and source lines. Off, functions are
+    /// named by symbol tables alone (as `perf report` does by default):
+    /// parsing the DWARF of every large binary a busy host runs (compilers,
+    /// language runtimes) is most of the profiler's CPU time.
+    pub inline_frames: bool,
 }
 
 impl Default for HostOptions {
     fn default() -> HostOptions {
-        HostOptions { sample_rate_hz: 100, interval: Duration::from_secs(10) }
+        HostOptions { sample_rate_hz: 100, interval: Duration::from_secs(10), inline_frames: false }
     }
 }
 
@@ -91,7 +96,7 @@ impl HostProfiler {
         let period_nanos = 1_000_000_000 / i64::from(rate_hz);
         let symbolizer = std::thread::Builder::new()
             .name("kiln-host-symbols".into())
-            .spawn(move || run_symbolizer(cut_receiver, batch_sender, period_nanos))
+            .spawn(move || run_symbolizer(cut_receiver, batch_sender, period_nanos, options.inline_frames))
             .map_err(|source| Error::Io { what: "spawning the host symbolizer thread", source })?;
         let mut intervals = Intervals::new(options.interval, cuts);
         let waker = Arc::clone(&wake);

@@ -38,6 +38,8 @@ pub fn symbolize(objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<Vec<Symbo
 /// kernel's symbols) for later calls.
 pub struct Symbols {
     symbolizer: Symbolizer,
+    /// Whether DWARF is read for inlined frames and lines.
+    dwarf: bool,
     debug_files: DebugFiles,
     /// Read on the first kernel frame; `None` inside when hidden.
     kernel: Option<Option<Kallsyms>>,
@@ -46,11 +48,19 @@ pub struct Symbols {
 impl Default for Symbols {
     fn default() -> Symbols {
         let symbolizer = Symbolizer::builder().enable_code_info(true).enable_inlined_fns(true).build();
-        Symbols { symbolizer, debug_files: DebugFiles::from_env(), kernel: None }
+        Symbols { symbolizer, dwarf: true, debug_files: DebugFiles::from_env(), kernel: None }
     }
 }
 
 impl Symbols {
+    /// Names from symbol tables only, as `perf report` names functions by
+    /// default: no inlined frames or lines, and no DWARF parsed (the cost
+    /// of a whole host full of large binaries).
+    pub fn symbol_tables_only() -> Symbols {
+        let symbolizer = Symbolizer::builder().enable_code_info(false).enable_inlined_fns(false).build();
+        Symbols { symbolizer, dwarf: false, debug_files: DebugFiles::from_env(), kernel: None }
+    }
+
     /// The frames of each input address, innermost first, never empty.
     pub fn symbolize(&mut self, objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<Vec<SymbolFrame>> {
         let mut out: Vec<Vec<SymbolFrame>> =
@@ -69,7 +79,7 @@ impl Symbols {
             let found = match entry.elf_path() {
                 Some(path) => {
                     let debug_file = self.debug_files.find(path);
-                    elf_frames(&self.symbolizer, debug_file.as_deref().unwrap_or(path), &addresses)
+                    elf_frames(&self.symbolizer, self.dwarf, debug_file.as_deref().unwrap_or(path), &addresses)
                 }
                 None => perf_map_frames(&entry.path, &addresses),
             };
@@ -101,9 +111,10 @@ fn by_object(objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<(ObjectId, Ve
 /// Frames for stated addresses of one ELF file, read from `file`: the
 /// binary, or its debug file (same addresses) when it has one, as perf
 /// reads it. DWARF gives inlined callees and lines; the symbol table,
-/// with perf's choice among aliases, names the function.
-fn elf_frames(symbolizer: &Symbolizer, file: &Path, addresses: &[u64]) -> Vec<Option<Vec<SymbolFrame>>> {
-    let debug = lookup(symbolizer, file, true, addresses);
+/// with perf's choice among aliases, names the function. Without `dwarf`,
+/// the symbol table alone.
+fn elf_frames(symbolizer: &Symbolizer, dwarf: bool, file: &Path, addresses: &[u64]) -> Vec<Option<Vec<SymbolFrame>>> {
+    let debug = if dwarf { lookup(symbolizer, file, true, addresses) } else { Vec::new() };
     let table = lookup(symbolizer, file, false, addresses);
     let starts = table.iter().filter_map(sym_of).map(|s| s.addr).collect();
     let names = perf_names(file, &starts);

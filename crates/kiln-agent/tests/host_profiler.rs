@@ -52,7 +52,7 @@ fn c_go_and_rust_programs_started_later_are_profiled_as_their_own_processes_with
     let c = renamed(build("hot_cold.c", &["-O2", "-fomit-frame-pointer", "-g"]), "kiln_host_c");
     let go = renamed(go_build("spin.go"), "kiln_host_go");
     let rust = renamed(build_rust("inlined_hot.rs"), "kiln_host_rs");
-    let options = HostOptions { sample_rate_hz: 200, interval: Duration::from_secs(1) };
+    let options = HostOptions { sample_rate_hz: 200, interval: Duration::from_secs(1), ..HostOptions::default() };
     let profiler = HostProfiler::start(options).expect("system-wide perf_event_open (run as root)");
     let mut children = [start(&c, "1.5"), start(&go, "1.5"), start(&rust, "4")];
     let pids: Vec<u32> = children.iter().map(|c| c.0.id()).collect();

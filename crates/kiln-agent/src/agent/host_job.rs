@@ -34,6 +34,9 @@ pub struct HostConfig {
     pub sample_rate: u32,
     #[serde(default = "default_upload_interval", deserialize_with = "duration")]
     pub upload_interval: Duration,
+    /// Inlined frames and source lines from DWARF (more CPU on a busy host).
+    #[serde(default)]
+    pub inline_frames: bool,
     /// Added to every process's labels (`service_name` here replaces the process name).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -59,7 +62,11 @@ impl HostConfig {
 
     /// Opens the system-wide events: fails without the privileges they need.
     pub fn start_profiler(&self) -> Result<HostProfiler> {
-        HostProfiler::start(HostOptions { sample_rate_hz: self.sample_rate, interval: self.upload_interval })
+        HostProfiler::start(HostOptions {
+            sample_rate_hz: self.sample_rate,
+            interval: self.upload_interval,
+            inline_frames: self.inline_frames,
+        })
     }
 }
 

@@ -1,7 +1,7 @@
 //! The whole host's symbolizer thread: for each interval cut it names the
-//! frames first seen in it (each binary's symbols and DWARF parsed once for
-//! the whole run, kept by blazesym), splits the stacks by process and
-//! builds one profile per process.
+//! frames first seen in it (each binary's symbol table, and DWARF when
+//! asked, parsed once for the whole run, kept by blazesym), splits the
+//! stacks by process and builds one profile per process.
 
 use std::sync::mpsc::{Receiver, Sender};
 
@@ -29,9 +29,10 @@ pub struct Cut {
     pub span: Span,
 }
 
-/// Turns cuts into per-process profiles until the reader hangs up.
-pub fn run_symbolizer(cuts: Receiver<Cut>, batches: Sender<Vec<ProcessProfile>>, period_nanos: i64) {
-    let mut symbols = Symbols::default();
+/// Turns cuts into per-process profiles until the reader hangs up; with
+/// `dwarf`, frames get their inlined callees and lines.
+pub fn run_symbolizer(cuts: Receiver<Cut>, batches: Sender<Vec<ProcessProfile>>, period_nanos: i64, dwarf: bool) {
+    let mut symbols = if dwarf { Symbols::default() } else { Symbols::symbol_tables_only() };
     let mut frames: Vec<(ObjectId, u64)> = Vec::new();
     let mut named: Vec<Vec<SymbolFrame>> = Vec::new();
     let mut thread_names: Vec<String> = Vec::new();
