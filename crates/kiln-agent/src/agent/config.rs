@@ -353,6 +353,7 @@ files = ["/etc/kiln/targets/*.json"]
         .unwrap();
         let host = c.host.as_ref().unwrap();
         assert_eq!((host.enabled, host.sample_rate, host.upload_interval), (true, 100, Duration::from_secs(10)));
+        assert!(!host.inline_frames, "symbol tables only by default");
         let names: Vec<String> = c.process_configs.iter().map(|p| p.job_name()).collect();
         assert_eq!(names, ["name=nginx", "cmdline=java .*-jar shop", "the-one"]);
         let nginx = c.process_configs[0].watch_config().unwrap();
