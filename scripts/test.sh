@@ -69,11 +69,18 @@ missing=()
 command -v perf >/dev/null || missing+=(linux-perf)
 [ -e /usr/lib/debug/.build-id ] && dpkg -s libc6-dbg >/dev/null 2>&1 || missing+=(libc6-dbg)
 command -v objcopy >/dev/null || missing+=(binutils)
+# g++ for the C++ programs (template instantiations named as perf names them).
+command -v g++ >/dev/null || missing+=(g++)
 [ -e /usr/lib/x86_64-linux-gnu/libdebuginfod.so.1 ] || missing+=(libdebuginfod1)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 # ---- kiln-agent symbolisation tests (end) ----
+# ---- kiln agent scrape tests (begin) ----
+# crates/kiln/tests/agent_scrape.rs builds tests/programs/scrape_target.go
+# (net/http/pprof) with Debian's Go for `kiln agent` to scrape.
+command -v go >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y golang-go)
+# ---- kiln agent scrape tests (end) ----
 # ---- kiln-server OpenTelemetry profiler test (begin) ----
 # crates/kiln-server/tests/otel_profiler.rs runs OpenTelemetry's Python
 # profiler (opentelemetry-sdk-extension-profiling from PyPI, with the exact

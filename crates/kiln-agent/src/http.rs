@@ -93,17 +93,23 @@ impl Url {
 
     /// GETs `target` (path and query) from this URL's server.
     pub async fn get(&self, target: &str) -> Result<Response> {
+        self.get_limited(target, usize::MAX).await
+    }
+
+    /// GETs `target`, failing once the body passes `max_body` bytes (a
+    /// scraped endpoint's answer, which kiln does not control).
+    pub async fn get_limited(&self, target: &str, max_body: usize) -> Result<Response> {
         let request = hyper::Request::get(target);
-        self.send(request, Bytes::new()).await
+        self.send(request, Bytes::new(), max_body).await
     }
 
     /// POSTs `body` with `headers` to `target` on this URL's server.
     pub async fn post(&self, target: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Result<Response> {
         let request = headers.iter().fold(hyper::Request::post(target), |r, (k, v)| r.header(*k, *v));
-        self.send(request, body.into()).await
+        self.send(request, body.into(), usize::MAX).await
     }
 
-    async fn send(&self, request: hyper::http::request::Builder, body: Bytes) -> Result<Response> {
+    async fn send(&self, request: hyper::http::request::Builder, body: Bytes, max_body: usize) -> Result<Response> {
         let address = format!("{}:{}", self.host, self.port);
         let failed = |what: &str, e: &dyn std::fmt::Display| Error::Http(format!("{what} {address}: {e}"));
         let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
@@ -117,7 +123,8 @@ impl Url {
         let request = request.map_err(|e| Error::Http(format!("{}: {e}", self.text)))?;
         let response = sender.send_request(request).await.map_err(|e| failed("requesting from", &e))?;
         let status = response.status().as_u16();
-        let body = response.into_body().collect().await.map_err(|e| failed("reading from", &e))?.to_bytes();
+        let body = http_body_util::Limited::new(response.into_body(), max_body).collect().await;
+        let body = body.map_err(|e| failed("reading from", &e))?.to_bytes();
         connection.abort();
         Ok(Response { status, body })
     }
@@ -149,6 +156,24 @@ mod tests {
         assert_eq!(answer(connect), "invalid_argument: bad selector");
         assert_eq!(answer(r#"{"error":"not connect"}"#), r#"{"error":"not connect"}"#);
         assert_eq!(answer("404 page not found"), "404 page not found");
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_limit_fails_the_request() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let _ = stream.read(&mut [0u8; 4096]).await;
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n").await;
+                let _ = stream.write_all(&[b'x'; 100]).await;
+            }
+        });
+        let url = Url::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+        assert_eq!(url.get_limited("/", 100).await.unwrap().body.len(), 100);
+        let refused = url.get_limited("/", 99).await.unwrap_err().to_string();
+        assert!(refused.contains("length limit exceeded"), "{refused}");
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! and pushes a profile per interval to a server. [`upstream`] holds the
 //! push and pull upstreams of `kiln adhoc` and the bounded, retrying push
 //! client of the continuous run, over kiln's one HTTP client ([`http`]).
+//! [`agent`] is `kiln agent`: scrape jobs shipping continuously.
 
+pub mod agent;
 mod collector;
 mod continuous;
 mod cpu_credit;
@@ -27,7 +29,9 @@ mod elf_object;
 mod error;
 mod events;
 mod fd_limit;
+pub mod host;
 pub mod http;
+mod kallsyms;
 mod launch;
 mod objects;
 mod perf_event;
@@ -50,6 +54,7 @@ mod symbol_alias;
 mod symbolize;
 pub mod upstream;
 mod vdso;
+pub mod watch;
 
 pub use continuous::{run_continuous, ContinuousOptions, ContinuousOutcome};
 pub use error::{Error, Result};

@@ -19,4 +19,4 @@ pub use push_client::{encode_push, Auth, PushClient, PushFailure};
 pub use push_collector::{Collected, InFlight, PushCollector};
 pub use push_endpoint::PushEndpoint;
 pub use scrape::PprofEndpoint;
-pub use shipper::{ShipStats, Shipper};
+pub use shipper::{ShipQueue, ShipStats, Shipper};

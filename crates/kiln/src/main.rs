@@ -2,6 +2,7 @@
 //! library call.
 
 mod adhoc_cmd;
+mod agent_cmd;
 mod convert_cmd;
 mod diff_cmd;
 mod exec_cmd;
@@ -23,6 +24,8 @@ enum Command {
     /// Profile a command (`-- CMD ARGS...`), a running process (`--pid`), an app pushing with a Pyroscope SDK
     /// (`--push -- CMD`) or a pprof endpoint (`--url`), and write flame graph reports.
     Adhoc(adhoc_cmd::AdhocArgs),
+    /// Run the agent of a host: scrape pprof endpoints (static and file_sd targets) and push to a server.
+    Agent(agent_cmd::AgentArgs),
     /// Profile a running process continuously, pushing a profile to a server every upload interval.
     Connect(exec_cmd::ConnectArgs),
     /// Convert a profile between formats (input format detected from content).
@@ -48,6 +51,7 @@ fn main() -> anyhow::Result<()> {
     kiln_store::limit_malloc_arenas();
     match Cli::parse().command {
         Command::Adhoc(args) => std::process::exit(adhoc_cmd::run(args)?),
+        Command::Agent(args) => agent_cmd::run(args),
         Command::Connect(args) => std::process::exit(exec_cmd::connect(args)?),
         Command::Convert(args) => convert_cmd::run(args),
         Command::Diff(args) => std::process::exit(diff_cmd::run(args)?),

@@ -2,6 +2,8 @@
 //! with exponential backoff while the server is unreachable (or answers
 //! 5xx/429), over a [`PushBuffer`] the sampling loop fills. Encoding is done
 //! by the caller, so the thread's runtime only waits on the network.
+//! [`ShipQueue`] is a handle others can queue through and read the
+//! counts from (`kiln agent`'s scrape tasks and `/metrics`).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -17,11 +19,13 @@ use crate::error::{Error, Result};
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// What was shipped in the end.
+/// What was shipped so far, or in the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShipStats {
     pub pushed: u64,
     pub dropped: u64,
+    /// Push attempts that failed and were retried (server unreachable, 5xx, 429).
+    pub failed: u64,
 }
 
 struct Shared {
@@ -33,6 +37,16 @@ struct State {
     buffer: PushBuffer,
     /// Set by [`Shipper::finish`]: the time by which the queue must be empty.
     deadline: Option<Instant>,
+    /// Failed attempts, see [`ShipStats::failed`].
+    failed: u64,
+}
+
+/// A handle on a [`Shipper`]'s queue, usable from any thread: queues
+/// profiles and reads the counts. Queuing after the shipper finished is a
+/// no-op that counts the profile as dropped.
+#[derive(Clone)]
+pub struct ShipQueue {
+    shared: Arc<Shared>,
 }
 
 /// The pushing thread and its queue.
@@ -44,7 +58,7 @@ pub struct Shipper {
 impl Shipper {
     /// Starts the thread.
     pub fn start(client: PushClient, limits: BufferLimits) -> Result<Shipper> {
-        let state = State { buffer: PushBuffer::new(limits), deadline: None };
+        let state = State { buffer: PushBuffer::new(limits), deadline: None, failed: 0 };
         let shared = Arc::new(Shared { state: Mutex::new(state), wake: Condvar::new() });
         let inner = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -57,11 +71,12 @@ impl Shipper {
     /// Queues one encoded `PushRequest`; the oldest waiting are dropped (and
     /// logged) when the buffer's bounds are exceeded.
     pub fn send(&self, body: Vec<u8>) {
-        let dropped = lock(&self.shared.state).buffer.push(Bytes::from(body));
-        if dropped > 0 {
-            eprintln!("kiln: push buffer full: dropped the {dropped} oldest profile(s) waiting to be sent");
-        }
-        self.shared.wake.notify_all();
+        self.queue().send(body);
+    }
+
+    /// A handle to queue through and read the counts from.
+    pub fn queue(&self) -> ShipQueue {
+        ShipQueue { shared: Arc::clone(&self.shared) }
     }
 
     /// Pushes what is left, for at most `flush_limit`; what could not be
@@ -71,12 +86,34 @@ impl Shipper {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
-        let buffer = &mut lock(&self.shared.state).buffer;
-        let left = buffer.abandon();
+        let left = lock(&self.shared.state).buffer.abandon();
         if left > 0 {
             eprintln!("kiln: dropped {left} profile(s) not sent by the end");
         }
-        ShipStats { pushed: buffer.pushed, dropped: buffer.dropped }
+        self.queue().stats()
+    }
+}
+
+impl ShipQueue {
+    /// As [`Shipper::send`].
+    pub fn send(&self, body: Vec<u8>) {
+        let mut state = lock(&self.shared.state);
+        if state.deadline.is_some_and(|d| Instant::now() >= d) {
+            state.buffer.dropped += 1;
+            return;
+        }
+        let dropped = state.buffer.push(Bytes::from(body));
+        drop(state);
+        if dropped > 0 {
+            eprintln!("kiln: push buffer full: dropped the {dropped} oldest profile(s) waiting to be sent");
+        }
+        self.shared.wake.notify_all();
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> ShipStats {
+        let state = lock(&self.shared.state);
+        ShipStats { pushed: state.buffer.pushed, dropped: state.buffer.dropped, failed: state.failed }
     }
 }
 
@@ -119,6 +156,7 @@ fn ship(client: &PushClient, shared: &Shared) {
                 lock(&shared.state).buffer.settle(seq, false);
             }
             Err(PushFailure::Retry(why)) => {
+                lock(&shared.state).failed += 1;
                 eprintln!("kiln: push failed, retrying in {:.1}s: {why}", backoff.as_secs_f64());
                 pause(shared, backoff);
                 backoff = (backoff * 2).min(MAX_BACKOFF);
