@@ -47,6 +47,18 @@ fi
 cargo build --quiet --locked --manifest-path "$sdk/rust/Cargo.toml" --target-dir "$HOME/.cache/kiln/sdk-rust-target"
 # ---- kiln-server SDK client tests (end) ----
 
+# ---- kiln-sdk example tests (begin) ----
+# crates/kiln/tests/sdk_app.rs profiles examples/sdk-app into kiln server with
+# kiln-sdk (built in release with frame pointers) and with Pyroscope's Rust SDK
+# (examples/sdk-app/pyroscope-peer, the pyroscope crate from crates.io, built
+# beside kiln-server's SDK client). The test builds them too when missing.
+step "test prerequisites: kiln-sdk example app and its Pyroscope SDK peer"
+RUSTFLAGS="-C force-frame-pointers=yes" cargo build --quiet --locked --release -p kiln-sdk-example \
+  --target-dir "$HOME/.cache/kiln/sdk-app-target"
+cargo build --quiet --locked --manifest-path examples/sdk-app/pyroscope-peer/Cargo.toml \
+  --target-dir "$HOME/.cache/kiln/sdk-rust-target"
+# ---- kiln-sdk example tests (end) ----
+
 # ---- kiln-agent symbolisation tests (begin) ----
 # crates/kiln-agent/tests/symbols_match_perf.rs compares the native spy's names
 # with perf's on the same process: perf itself, libc's debug symbols (perf and
@@ -57,6 +69,8 @@ missing=()
 command -v perf >/dev/null || missing+=(linux-perf)
 [ -e /usr/lib/debug/.build-id ] && dpkg -s libc6-dbg >/dev/null 2>&1 || missing+=(libc6-dbg)
 command -v objcopy >/dev/null || missing+=(binutils)
+# g++ for the C++ programs (template instantiations named as perf names them).
+command -v g++ >/dev/null || missing+=(g++)
 [ -e /usr/lib/x86_64-linux-gnu/libdebuginfod.so.1 ] || missing+=(libdebuginfod1)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"

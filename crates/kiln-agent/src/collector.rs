@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::objects::{ObjectId, Objects, KERNEL};
+use crate::host::ProcessInfo;
+use crate::objects::{ObjectId, Objects, KERNEL, UNKNOWN};
 use crate::process::{is_named_mapping, Process};
-use crate::records::{Record, Timed, UserRegs};
+use crate::records::{kernel_addresses, Record, Timed, UserRegs};
 
 /// Addresses from here up belong to the kernel.
 const KERNEL_START: u64 = 0xffff_8000_0000_0000;
@@ -50,6 +51,10 @@ pub struct Collector {
     out: Collected,
     counters: Arc<Counters>,
     scratch: Vec<u64>,
+    /// Whole-host mode: what each sampled process is, read on its first
+    /// sample (and again after it `exec`s), kept until [`Collector::forget_exited`].
+    infos: Option<FxHashMap<u32, ProcessInfo>>,
+    exited: Vec<u32>,
 }
 
 impl Collector {
@@ -70,6 +75,48 @@ impl Collector {
             out,
             counters,
             scratch: Vec::new(),
+            infos: None,
+            exited: Vec::new(),
+        }
+    }
+
+    /// A collector for every process of the host, each read from `/proc`
+    /// on its first sample and kept up to date by mapping records.
+    pub fn whole_host(counters: Arc<Counters>) -> Collector {
+        let mut collector = Collector::new(0, true, counters);
+        collector.processes.clear();
+        collector.infos = Some(FxHashMap::default());
+        collector
+    }
+
+    /// What was collected so far.
+    pub fn collected(&self) -> &Collected {
+        &self.out
+    }
+
+    /// Takes the stacks counted since the last call; frames stay.
+    pub fn take_stacks(&mut self) -> FxHashMap<StackKey, u64> {
+        std::mem::take(&mut self.out.stacks)
+    }
+
+    /// Drops the frame table (only between two [`Collector::take_stacks`],
+    /// when no stack refers to it), so a long run's table stays bounded.
+    pub fn forget_frames(&mut self) {
+        self.out.frames.clear();
+        self.frame_ids.clear();
+    }
+
+    /// Whole-host mode: the process behind `pid`, when it was sampled.
+    pub fn info(&self, pid: u32) -> Option<&ProcessInfo> {
+        self.infos.as_ref()?.get(&pid)
+    }
+
+    /// Whole-host mode: forgets the processes that exited.
+    pub fn forget_exited(&mut self) {
+        if let Some(infos) = &mut self.infos {
+            for pid in self.exited.drain(..) {
+                infos.remove(&pid);
+            }
         }
     }
 
@@ -83,7 +130,9 @@ impl Collector {
 
     fn apply_one(&mut self, record: &Record<'_>) {
         match *record {
-            Record::Sample { pid, tid, ip, regs: Some(regs), stack, .. } => self.sample(pid, tid, ip, regs, stack),
+            Record::Sample { pid, tid, ip, kernel, regs: Some(regs), stack } => {
+                self.sample(pid, tid, ip, kernel, regs, stack)
+            }
             Record::Sample { .. } => {}
             Record::Mmap { pid, start, len, pgoff, executable: true, path } if is_named_mapping(path) => {
                 let objects = &mut self.out.objects;
@@ -94,6 +143,9 @@ impl Collector {
             Record::Comm { pid, tid, exec, name } => {
                 if exec {
                     self.processes.insert(pid, Process::new(pid));
+                    if let Some(infos) = &mut self.infos {
+                        infos.remove(&pid);
+                    }
                 }
                 let id = self.name_id(name);
                 self.thread_of.insert(tid, id);
@@ -103,28 +155,44 @@ impl Collector {
                 self.processes.insert(pid, child.unwrap_or_else(|| Process::new(pid)));
             }
             Record::Fork { .. } => {}
-            Record::Exit { pid, tid } if pid == tid => {
-                self.processes.remove(&pid);
+            Record::Exit { pid, tid } => {
+                self.thread_of.remove(&tid);
+                if pid == tid {
+                    self.processes.remove(&pid);
+                    self.exited.push(pid);
+                }
             }
-            Record::Exit { .. } => {}
             Record::Lost { count } => {
                 self.counters.lost.fetch_add(count, Ordering::Relaxed);
             }
         }
     }
 
-    fn sample(&mut self, pid: u32, tid: u32, ip: u64, regs: UserRegs, stack: &[u8]) {
+    fn sample(&mut self, pid: u32, tid: u32, ip: u64, kernel: &[u8], regs: UserRegs, stack: &[u8]) {
         if !self.follow_children && pid != self.target {
             return;
+        }
+        if let Some(infos) = &mut self.infos {
+            infos.entry(pid).or_insert_with(|| ProcessInfo::read(pid));
         }
         let objects = &mut self.out.objects;
         let process = self.processes.entry(pid).or_insert_with(|| Process::from_proc(pid, objects));
         let mut addresses = std::mem::take(&mut self.scratch);
         addresses.clear();
         process.unwind(regs, stack, &mut addresses);
+        // A mapping made before sampling began that no record told us of
+        // (a process seen mid-life): read its maps again, once.
+        let leaf_unknown = addresses.first().is_some_and(|&a| process.resolve(objects, a).0 == UNKNOWN);
+        if leaf_unknown && self.infos.is_some() && process.rescan(objects) {
+            addresses.clear();
+            process.unwind(regs, stack, &mut addresses);
+        }
         let mut keys = Vec::with_capacity(addresses.len() + 1);
         if ip >= KERNEL_START {
-            keys.push((KERNEL, 0));
+            keys.extend(kernel_addresses(kernel).filter(|&a| a >= KERNEL_START).map(|a| (KERNEL, a)));
+            if keys.is_empty() {
+                keys.push((KERNEL, 0));
+            }
         }
         keys.extend(addresses.iter().map(|&address| process.resolve(objects, address)));
         self.scratch = addresses;

@@ -11,6 +11,13 @@ pub enum Error {
     /// `perf_event_open` refused the event (permissions, `perf_event_paranoid`, seccomp).
     #[error("perf_event_open for pid {pid} on cpu {cpu}: {source}")]
     PerfOpen { pid: u32, cpu: i32, source: io::Error },
+    /// A system-wide event was refused: whole-host profiling needs root,
+    /// `CAP_PERFMON`, or `kernel.perf_event_paranoid = -1`.
+    #[error(
+        "system-wide perf_event_open on cpu {cpu} (run as root or with CAP_PERFMON, or set \
+         kernel.perf_event_paranoid to -1): {source}"
+    )]
+    HostPerfOpen { cpu: i32, source: io::Error },
     /// Another system call failed.
     #[error("{what}: {source}")]
     Io { what: &'static str, source: io::Error },
@@ -40,7 +47,7 @@ pub enum Error {
     /// A profile pushed or scraped could not be decoded or merged.
     #[error("{what}: {source}")]
     Profile { what: String, source: kiln_model::Error },
-    /// `kiln agent`'s configuration, or a file_sd file, is not valid.
+    /// `kiln agent`'s configuration, a file_sd file, or a process pattern is not valid.
     #[error("{0}")]
     Config(String),
     /// A pull run ended without one successful scrape; `source` is the last failure.

@@ -29,7 +29,9 @@ mod elf_object;
 mod error;
 mod events;
 mod fd_limit;
+pub mod host;
 pub mod http;
+mod kallsyms;
 mod launch;
 mod objects;
 mod perf_event;
@@ -52,6 +54,7 @@ mod symbol_alias;
 mod symbolize;
 pub mod upstream;
 mod vdso;
+pub mod watch;
 
 pub use continuous::{run_continuous, ContinuousOptions, ContinuousOutcome};
 pub use error::{Error, Result};

@@ -57,7 +57,7 @@ impl ObjectEntry {
 #[derive(Default)]
 pub struct Objects {
     by_path: FxHashMap<String, ObjectId>,
-    entries: Vec<ObjectEntry>,
+    entries: Vec<Arc<ObjectEntry>>,
 }
 
 impl Objects {
@@ -89,18 +89,19 @@ impl Objects {
         let id = self.entries.len() as ObjectId;
         let mut entry = ObjectEntry { path: path.to_owned(), backing, elf: None };
         entry.elf = entry.elf_path().and_then(ElfObject::open).map(Arc::new);
-        self.entries.push(entry);
+        self.entries.push(Arc::new(entry));
         self.by_path.insert(path.to_owned(), id);
         id
     }
 
-    /// The entry behind an id; `None` for pseudo-objects.
-    pub fn get(&self, id: ObjectId) -> Option<&ObjectEntry> {
-        self.entries.get(id as usize)
+    /// The entries known now, for a symbolizer in another thread (the
+    /// copy looks entries up by id only; it interns nothing).
+    pub fn snapshot(&self) -> Objects {
+        Objects { by_path: FxHashMap::default(), entries: self.entries.clone() }
     }
 
-    /// Every entry with its id.
-    pub fn iter(&self) -> impl Iterator<Item = (ObjectId, &ObjectEntry)> {
-        self.entries.iter().enumerate().map(|(i, e)| (i as ObjectId, e))
+    /// The entry behind an id; `None` for pseudo-objects.
+    pub fn get(&self, id: ObjectId) -> Option<&ObjectEntry> {
+        self.entries.get(id as usize).map(|e| &**e)
     }
 }

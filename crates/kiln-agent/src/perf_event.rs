@@ -21,15 +21,19 @@ pub const STACK_BYTES: u32 = 16 * 1024;
 pub const REGS_MASK: u64 = (1 << sys::PERF_REG_X86_BP) | (1 << sys::PERF_REG_X86_SP) | (1 << sys::PERF_REG_X86_IP);
 
 /// The sample fields requested; `records.rs` parses them in this order.
+/// The call chain is the kernel's part only (`exclude_callchain_user`):
+/// user stacks are unwound from the copied stack.
 pub const SAMPLE_TYPE: u64 = (sys::PERF_SAMPLE_IP
     | sys::PERF_SAMPLE_TID
     | sys::PERF_SAMPLE_TIME
+    | sys::PERF_SAMPLE_CALLCHAIN
     | sys::PERF_SAMPLE_REGS_USER
     | sys::PERF_SAMPLE_STACK_USER) as u64;
 
 /// The attribute for a `cpu-clock` sampling event at `rate_hz`. With
 /// `include_kernel`, samples taken in system calls are kept (their user
-/// registers and stack still describe the caller).
+/// registers and stack still describe the caller) with their kernel call
+/// chain.
 pub fn cpu_clock_attr(rate_hz: u32, include_kernel: bool, wakeup_bytes: u32) -> sys::perf_event_attr {
     let mut attr = sys::perf_event_attr {
         type_: sys::PERF_TYPE_SOFTWARE,
@@ -46,7 +50,8 @@ pub fn cpu_clock_attr(rate_hz: u32, include_kernel: bool, wakeup_bytes: u32) -> 
     attr.set_inherit(1);
     attr.set_exclude_kernel(u64::from(!include_kernel));
     attr.set_exclude_hv(1);
-    attr.set_exclude_callchain_kernel(1);
+    attr.set_exclude_callchain_kernel(u64::from(!include_kernel));
+    attr.set_exclude_callchain_user(1);
     attr.set_mmap(1);
     attr.set_mmap2(1);
     attr.set_comm(1);
@@ -59,10 +64,22 @@ pub fn cpu_clock_attr(rate_hz: u32, include_kernel: bool, wakeup_bytes: u32) -> 
 
 /// Opens one event for task `tid` on `cpu`.
 pub fn open(attr: &sys::perf_event_attr, tid: u32, cpu: i32) -> io::Result<OwnedFd> {
+    open_raw(attr, tid as i32, cpu)
+}
+
+/// Opens one event for every task that runs on `cpu` (not inherited: it
+/// already sees every task).
+pub fn open_system_wide(attr: &sys::perf_event_attr, cpu: i32) -> io::Result<OwnedFd> {
+    let mut attr = *attr;
+    attr.set_inherit(0);
+    open_raw(&attr, -1, cpu)
+}
+
+fn open_raw(attr: &sys::perf_event_attr, pid: i32, cpu: i32) -> io::Result<OwnedFd> {
     let mut attr = *attr;
     let flags = libc::c_ulong::from(sys::PERF_FLAG_FD_CLOEXEC);
     // SAFETY: `attr` is a fully initialised attribute of the size it states.
-    let fd = unsafe { perf_event_open_sys::perf_event_open(&mut attr, tid as i32, cpu, -1, flags) };
+    let fd = unsafe { perf_event_open_sys::perf_event_open(&mut attr, pid, cpu, -1, flags) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -28,29 +28,57 @@ pub struct Process {
     maps: BTreeMap<u64, Mapping>,
     unwinder: UnwinderX86_64<FileBytes>,
     cache: CacheX86_64,
+    /// Set once the maps were read again for an unknown address.
+    rescanned: bool,
 }
 
 impl Process {
     /// An empty address space for process `pid`.
     pub fn new(pid: u32) -> Process {
-        Process { pid, maps: BTreeMap::new(), unwinder: UnwinderX86_64::new(), cache: CacheX86_64::new() }
+        Process {
+            pid,
+            maps: BTreeMap::new(),
+            unwinder: UnwinderX86_64::new(),
+            cache: CacheX86_64::new(),
+            rescanned: false,
+        }
     }
 
     /// The executable file mappings listed in `/proc/PID/maps`.
     pub fn from_proc(pid: u32, objects: &mut Objects) -> Process {
         let mut process = Process::new(pid);
-        let text = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+        process.read_maps(objects);
+        process
+    }
+
+    fn read_maps(&mut self, objects: &mut Objects) {
+        let text = std::fs::read_to_string(format!("/proc/{}/maps", self.pid)).unwrap_or_default();
         for line in text.lines() {
             if let Some((start, end, pgoff, path)) = parse_maps_line(line) {
-                process.add_mapping(objects, start, end - start, pgoff, path);
+                self.add_mapping(objects, start, end - start, pgoff, path);
             }
         }
-        process
+    }
+
+    /// Reads `/proc/PID/maps` again, the first time only: true when it did.
+    pub fn rescan(&mut self, objects: &mut Objects) -> bool {
+        if self.rescanned {
+            return false;
+        }
+        self.rescanned = true;
+        self.read_maps(objects);
+        true
     }
 
     /// A child `pid` created by `fork`: the same mappings, a fresh unwind cache.
     pub fn fork(&self, pid: u32) -> Process {
-        Process { pid, maps: self.maps.clone(), unwinder: self.unwinder.clone(), cache: CacheX86_64::new() }
+        Process {
+            pid,
+            maps: self.maps.clone(),
+            unwinder: self.unwinder.clone(),
+            cache: CacheX86_64::new(),
+            rescanned: false,
+        }
     }
 
     /// Records an executable mapping of `path`, replacing any it overlaps.

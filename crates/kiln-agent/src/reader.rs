@@ -38,7 +38,18 @@ impl WakePipe {
 
 /// Drains until woken through `wake`, then disables the events, drains a
 /// last time and returns what was collected.
-pub fn run_reader(mut events: OpenEvents, mut collector: Collector, wake: &WakePipe) -> Collected {
+pub fn run_reader(events: OpenEvents, collector: Collector, wake: &WakePipe) -> Collected {
+    run_reader_with(events, collector, wake, |_, _| {}).finish()
+}
+
+/// Like [`run_reader`], calling `after_drain(collector, stopping)` after
+/// every drain (`stopping` on the last one), and returning the collector.
+pub fn run_reader_with(
+    mut events: OpenEvents,
+    mut collector: Collector,
+    wake: &WakePipe,
+    mut after_drain: impl FnMut(&mut Collector, bool),
+) -> Collector {
     let mut buffers: Vec<Vec<u8>> = events.rings.iter().map(|_| Vec::new()).collect();
     loop {
         let stopping = wait(&events, wake);
@@ -46,11 +57,12 @@ pub fn run_reader(mut events: OpenEvents, mut collector: Collector, wake: &WakeP
             events.disable_all();
         }
         drain(&mut events, &mut buffers, &mut collector);
+        after_drain(&mut collector, stopping);
         if stopping {
             // Closing perf events can wait for RCU grace periods (tens of
             // milliseconds each); nobody needs to wait for that.
             let _ = std::thread::Builder::new().name("kiln-perf-close".into()).spawn(move || drop(events));
-            return collector.finish();
+            return collector;
         }
     }
 }

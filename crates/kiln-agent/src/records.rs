@@ -15,8 +15,9 @@ pub struct UserRegs {
 #[derive(Debug)]
 pub enum Record<'a> {
     /// A `cpu-clock` sample. `regs` is `None` for a kernel thread or when the
-    /// kernel could not read the user state.
-    Sample { pid: u32, tid: u32, ip: u64, regs: Option<UserRegs>, stack: &'a [u8] },
+    /// kernel could not read the user state. `kernel` holds the kernel call
+    /// chain (native-endian u64s, leaf first, with perf's context markers).
+    Sample { pid: u32, tid: u32, ip: u64, kernel: &'a [u8], regs: Option<UserRegs>, stack: &'a [u8] },
     /// A new mapping; only executable file mappings matter to us.
     Mmap { pid: u32, start: u64, len: u64, pgoff: u64, executable: bool, path: &'a str },
     /// A thread was named, or (with `exec`) a process replaced its image.
@@ -91,6 +92,8 @@ fn parse_sample<'a>(r: &mut Reader<'a>) -> Option<Timed<'a>> {
     let ip = r.u64()?;
     let (pid, tid) = (r.u32()?, r.u32()?);
     let time = r.u64()?;
+    let chain_len = usize::try_from(r.u64()?).ok()?;
+    let kernel = r.take(chain_len.checked_mul(8)?)?;
     let abi = r.u64()?;
     let regs = if abi == u64::from(sys::PERF_SAMPLE_REGS_ABI_NONE) {
         None
@@ -104,7 +107,7 @@ fn parse_sample<'a>(r: &mut Reader<'a>) -> Option<Timed<'a>> {
         let dyn_size = (r.u64()? as usize).min(size);
         stack = &data[..dyn_size];
     }
-    Some(Timed { time, record: Record::Sample { pid, tid, ip, regs, stack } })
+    Some(Timed { time, record: Record::Sample { pid, tid, ip, kernel, regs, stack } })
 }
 
 fn parse_mmap2<'a>(r: &mut Reader<'a>) -> Option<Record<'a>> {
@@ -115,6 +118,15 @@ fn parse_mmap2<'a>(r: &mut Reader<'a>) -> Option<Record<'a>> {
     let _flags = r.u32()?;
     let executable = prot & libc::PROT_EXEC as u32 != 0;
     Some(Record::Mmap { pid, start, len, pgoff, executable, path: r.c_str()? })
+}
+
+/// The kernel addresses of a sample's call chain, leaf first, without
+/// perf's context markers (`PERF_CONTEXT_KERNEL`, ...).
+pub fn kernel_addresses(chain: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    chain
+        .chunks_exact(8)
+        .filter_map(|b| Some(u64::from_ne_bytes(b.try_into().ok()?)))
+        .filter(|&a| a < sys::PERF_CONTEXT_MAX)
 }
 
 /// A bounds-checked cursor over a record body.

@@ -43,12 +43,17 @@ fn rank(name: &str, sized: bool, weak: bool, global: bool) -> Rank {
     (sized, !weak, global, Reverse(underscores), name.len())
 }
 
-/// Rust (without the hash, as perf prints it) or C++, else as it is.
+/// Rust (without the hash, as perf prints it) or C++ (as perf prints it:
+/// without parameters or return type), else as it is.
 fn demangle(name: &str) -> String {
     if let Ok(rust) = rustc_demangle::try_demangle(name) {
         return format!("{rust:#}");
     }
-    cpp_demangle::Symbol::new(name).ok().and_then(|s| s.demangle().ok()).unwrap_or_else(|| name.to_owned())
+    let options = cpp_demangle::DemangleOptions::new().no_params().no_return_type();
+    cpp_demangle::Symbol::new(name)
+        .ok()
+        .and_then(|s| s.demangle_with_options(&options).ok())
+        .unwrap_or_else(|| name.to_owned())
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@
 //! choice among aliases. Its inlined callees and source lines come from
 //! DWARF: `debug = "line-tables-only"` gives the outer function only its
 //! short name (`child`, no path), so the symbol table names it instead.
-//! JIT code is named from its process's perf map; anything else is
-//! `file+0xoffset`.
+//! JIT code is named from its process's perf map, kernel code from
+//! `/proc/kallsyms` when the kernel shows it; anything else is
+//! `file+0xoffset`. [`Symbols`] keeps its parsed files between calls, for
+//! the whole-host profiler that names new frames every interval.
 
 use std::path::Path;
 
@@ -14,6 +16,7 @@ use blazesym::symbolize::source::{Elf, Source};
 use blazesym::symbolize::{CodeInfo, Input, Sym, Symbolized, Symbolizer};
 
 use crate::debug_file::DebugFiles;
+use crate::kallsyms::Kallsyms;
 use crate::objects::{ObjectId, Objects, KERNEL};
 use crate::perf_map::PerfMap;
 use crate::symbol_alias::perf_names;
@@ -28,27 +31,66 @@ pub struct SymbolFrame {
 
 /// The frames of each input address, innermost first, never empty.
 pub fn symbolize(objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<Vec<SymbolFrame>> {
-    let mut out: Vec<Vec<SymbolFrame>> =
-        frames.iter().map(|&(object, address)| fallback(objects, object, address)).collect();
-    let symbolizer = Symbolizer::builder().enable_code_info(true).enable_inlined_fns(true).build();
-    let debug_files = DebugFiles::from_env();
-    for (object, indices) in by_object(objects, frames) {
-        let Some(entry) = objects.get(object) else { continue };
-        let addresses: Vec<u64> = indices.iter().map(|&i| frames[i].1).collect();
-        let found = match entry.elf_path() {
-            Some(path) => {
-                let debug_file = debug_files.find(path);
-                elf_frames(&symbolizer, debug_file.as_deref().unwrap_or(path), &addresses)
-            }
-            None => perf_map_frames(&entry.path, &addresses),
-        };
-        for (i, symbol) in indices.into_iter().zip(found) {
-            if let Some(symbol) = symbol {
-                out[i] = symbol;
+    Symbols::default().symbolize(objects, frames)
+}
+
+/// A symbolizer that keeps what it parsed (ELF and DWARF per file, the
+/// kernel's symbols) for later calls.
+pub struct Symbols {
+    symbolizer: Symbolizer,
+    /// Whether DWARF is read for inlined frames and lines.
+    dwarf: bool,
+    debug_files: DebugFiles,
+    /// Read on the first kernel frame; `None` inside when hidden.
+    kernel: Option<Option<Kallsyms>>,
+}
+
+impl Default for Symbols {
+    fn default() -> Symbols {
+        let symbolizer = Symbolizer::builder().enable_code_info(true).enable_inlined_fns(true).build();
+        Symbols { symbolizer, dwarf: true, debug_files: DebugFiles::from_env(), kernel: None }
+    }
+}
+
+impl Symbols {
+    /// Names from symbol tables only, as `perf report` names functions by
+    /// default: no inlined frames or lines, and no DWARF parsed (the cost
+    /// of a whole host full of large binaries).
+    pub fn symbol_tables_only() -> Symbols {
+        let symbolizer = Symbolizer::builder().enable_code_info(false).enable_inlined_fns(false).build();
+        Symbols { symbolizer, dwarf: false, debug_files: DebugFiles::from_env(), kernel: None }
+    }
+
+    /// The frames of each input address, innermost first, never empty.
+    pub fn symbolize(&mut self, objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<Vec<SymbolFrame>> {
+        let mut out: Vec<Vec<SymbolFrame>> =
+            frames.iter().map(|&(object, address)| fallback(objects, object, address)).collect();
+        if frames.iter().any(|&(object, address)| object == KERNEL && address != 0) {
+            let kernel = self.kernel.get_or_insert_with(Kallsyms::load).as_ref();
+            for (slot, &(object, address)) in out.iter_mut().zip(frames) {
+                if let Some(name) = kernel.filter(|_| object == KERNEL).and_then(|k| k.find(address)) {
+                    *slot = vec![SymbolFrame { name: name.to_owned(), file: String::new(), line: 0 }];
+                }
             }
         }
+        for (object, indices) in by_object(objects, frames) {
+            let Some(entry) = objects.get(object) else { continue };
+            let addresses: Vec<u64> = indices.iter().map(|&i| frames[i].1).collect();
+            let found = match entry.elf_path() {
+                Some(path) => {
+                    let debug_file = self.debug_files.find(path);
+                    elf_frames(&self.symbolizer, self.dwarf, debug_file.as_deref().unwrap_or(path), &addresses)
+                }
+                None => perf_map_frames(&entry.path, &addresses),
+            };
+            for (i, symbol) in indices.into_iter().zip(found) {
+                if let Some(symbol) = symbol {
+                    out[i] = symbol;
+                }
+            }
+        }
+        out
     }
-    out
 }
 
 /// The indices of `frames` grouped by their (real) object.
@@ -69,9 +111,10 @@ fn by_object(objects: &Objects, frames: &[(ObjectId, u64)]) -> Vec<(ObjectId, Ve
 /// Frames for stated addresses of one ELF file, read from `file`: the
 /// binary, or its debug file (same addresses) when it has one, as perf
 /// reads it. DWARF gives inlined callees and lines; the symbol table,
-/// with perf's choice among aliases, names the function.
-fn elf_frames(symbolizer: &Symbolizer, file: &Path, addresses: &[u64]) -> Vec<Option<Vec<SymbolFrame>>> {
-    let debug = lookup(symbolizer, file, true, addresses);
+/// with perf's choice among aliases, names the function. Without `dwarf`,
+/// the symbol table alone.
+fn elf_frames(symbolizer: &Symbolizer, dwarf: bool, file: &Path, addresses: &[u64]) -> Vec<Option<Vec<SymbolFrame>>> {
+    let debug = if dwarf { lookup(symbolizer, file, true, addresses) } else { Vec::new() };
     let table = lookup(symbolizer, file, false, addresses);
     let starts = table.iter().filter_map(sym_of).map(|s| s.addr).collect();
     let names = perf_names(file, &starts);

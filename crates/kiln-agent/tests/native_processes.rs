@@ -44,13 +44,13 @@ fn samples_come_from_a_forked_child() {
 }
 
 #[test]
-fn cpp_functions_are_demangled() {
+fn cpp_functions_are_demangled_as_perf_prints_them_without_parameters() {
     let exe = build("templates.cpp", &["-O2", "-g"]);
     let (profile, _) = profile_run(&exe, &["0.5"], 200);
     let stacks = folded(&profile);
     let spin = samples_where(&stacks, |f| {
         f.iter().any(|name| name.starts_with("kiln_test::Spinner<unsigned long>::spin"))
-            && f.iter().any(|name| name.starts_with("kiln_test::busy("))
+            && f.contains(&"kiln_test::busy")
     });
     assert!(spin * 2 > total(&stacks), "demangled names expected:\n{}", top(&stacks));
     assert!(!stacks.keys().any(|s| s.contains("_ZN9kiln_test")), "mangled name left:\n{}", top(&stacks));

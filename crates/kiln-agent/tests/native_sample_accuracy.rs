@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -78,29 +78,9 @@ fn assert_within_tolerance(what: &str, m: &Measured) {
     );
 }
 
-/// Builds `tests/programs/<source>` with Debian's `golang-go`.
-fn go_build(source: &str) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs").join(source);
-    let dir = std::env::temp_dir().join(format!("kiln-agent-go-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let exe = dir.join(source.trim_end_matches(".go"));
-    let status = Command::new("go")
-        .env("GO111MODULE", "off")
-        .env("GOCACHE", std::env::temp_dir().join("kiln-agent-gocache"))
-        .args(["build", "-o"])
-        .arg(&exe)
-        .arg(&src)
-        .status();
-    match status {
-        Ok(s) => assert!(s.success(), "go build {source} failed"),
-        Err(e) => panic!("`go` is needed to build {source} ({e}): install it with `apt-get install golang-go`"),
-    }
-    exe
-}
-
 #[test]
 fn a_go_program_gets_rate_times_its_cpu_time_in_samples() {
-    let exe = go_build("spin.go");
+    let exe = common::go_build("spin.go");
     // Two goroutines until the process has used 3 s of CPU.
     let measured = sample_and_measure(&exe, &["3"]);
     assert_within_tolerance("spin.go", &measured);

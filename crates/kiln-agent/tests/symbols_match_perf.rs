@@ -3,17 +3,22 @@
 //! a Rust release binary with line-tables-only debug info and an inlined hot
 //! path, a stripped C binary named by its `.dynsym`, a hot loop in libc
 //! (named through its debug file), one in the vDSO and one in JIT code
-//! named by a perf map. Perf's top functions must be ours by name, each
-//! share within 3 points.
+//! named by a perf map, C++ template instantiations, a Go HTTP server
+//! under load, and kernel functions named from `/proc/kallsyms`. Perf's top
+//! functions must be ours by name, each share within 3 points.
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::perf_compare::{assert_top_agree, sample_both, Shares};
-use common::{build, folded, has_run, samples_where, top, total};
+use common::{build, folded, go_build, has_run, samples_where, top, total};
 
 /// Sampling rate of both samplers, and how long they watch.
 const RATE_HZ: u32 = 1000;
@@ -32,30 +37,13 @@ fn watch(exe: &Path) -> (Shares, Shares) {
     shares
 }
 
-/// `rustc -O -C debuginfo=line-tables-only`, as `debug = "line-tables-only"`
-/// in a release profile builds.
-fn build_rust(source: &str) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs").join(source);
-    let dir = std::env::temp_dir().join(format!("kiln-agent-rs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let exe = dir.join(source.trim_end_matches(".rs"));
-    let status = Command::new("rustc")
-        .args(["--edition", "2021", "-C", "opt-level=3", "-C", "debuginfo=line-tables-only", "-o"])
-        .arg(&exe)
-        .arg(&src)
-        .status()
-        .expect("run rustc");
-    assert!(status.success(), "rustc failed on {source}");
-    exe
-}
-
 fn share(shares: &Shares, name: &str) -> f64 {
     shares.iter().find(|(n, _)| n == name).map_or(0.0, |(_, s)| *s)
 }
 
 #[test]
 fn rust_release_binary_with_inlining_names_functions_as_perf_does() {
-    let exe = build_rust("inlined_hot.rs");
+    let exe = common::build_rust("inlined_hot.rs");
     let (perf, kiln) = watch(&exe);
     assert!(share(&perf, "inlined_hot::table::Table::child") > 40.0, "perf must see the hot function:\n{perf:?}");
     assert_top_agree(&perf, &kiln, 5, 1.0);
@@ -63,7 +51,7 @@ fn rust_release_binary_with_inlining_names_functions_as_perf_does() {
 
 #[test]
 fn inlined_probe_is_its_own_frame_under_the_function_perf_names() {
-    let exe = build_rust("inlined_hot.rs");
+    let exe = common::build_rust("inlined_hot.rs");
     let (profile, _) = common::profile_run(&exe, &["0.5"], 500);
     let stacks = folded(&profile);
     let under_child = samples_where(&stacks, |f| has_run(f, &["inlined_hot::table::Table::child", "probe"]));
@@ -107,4 +95,63 @@ fn jit_code_is_named_from_the_processes_perf_map() {
     let (perf, kiln) = watch(&exe);
     assert!(share(&perf, "jit_spin") > 50.0, "perf must name the JIT code from the map:\n{perf:?}");
     assert_top_agree(&perf, &kiln, 5, 1.0);
+}
+
+#[test]
+fn cpp_template_instantiations_are_named_as_perf_names_them() {
+    let exe = build("template_mix.cpp", &["-O2", "-g"]);
+    let (perf, kiln) = watch(&exe);
+    let introsort = perf.iter().find(|(n, _)| n.starts_with("std::__introsort_loop<")).expect("perf sees std::sort");
+    assert!(introsort.1 > 20.0, "std::sort's loop is hot:\n{perf:?}");
+    assert_top_agree(&perf, &kiln, 10, 1.0);
+}
+
+#[test]
+fn kernel_functions_are_named_from_kallsyms_as_perf_names_them() {
+    let exe = build("syscalls.c", &["-O2"]);
+    let (perf, kiln) = watch(&exe);
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").expect("read /proc/kallsyms");
+    let in_kernel = |name: &str| kallsyms.lines().any(|l| l.split_whitespace().nth(2) == Some(name));
+    assert!(in_kernel(&perf[0].0), "reading /dev/zero is kernel time:\n{perf:?}");
+    assert!(!kiln.iter().any(|(n, s)| n == "[kernel]" && *s > 1.0), "kernel frames are named:\n{kiln:?}");
+    assert_top_agree(&perf, &kiln, 10, 1.0);
+}
+
+/// One `GET` on a fresh connection; the answer is read to its end.
+fn get(port: u16, path: &str) {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return };
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_ok() {
+        let _ = stream.read_to_end(&mut Vec::new());
+    }
+}
+
+#[test]
+fn go_http_server_under_load_is_named_as_perf_names_it() {
+    let exe = go_build("http_server.go");
+    let mut server = Command::new(&exe).stdout(Stdio::piped()).spawn().expect("start the Go server");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout")).read_line(&mut line).expect("read the port");
+    let port: u16 = line.trim().parse().expect("the server prints its port");
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..3)
+        .map(|i| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    get(port, &format!("/doc/{i}?n=400"));
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let dir = exe.parent().expect("build dir").to_path_buf();
+    let (perf, kiln) = sample_both(server.id(), SECONDS, RATE_HZ, &dir);
+    stop.store(true, Ordering::Relaxed);
+    clients.into_iter().for_each(|c| c.join().expect("client thread"));
+    server.kill().expect("kill the server");
+    let _ = server.wait();
+    let hashing = perf.iter().any(|(n, s)| n.starts_with("crypto/sha256.block") && *s > 5.0);
+    assert!(hashing, "the handler's hashing is hot:\n{perf:?}");
+    assert_top_agree(&perf, &kiln, 10, 1.0);
 }

@@ -67,6 +67,7 @@ pub(crate) fn table() -> Vec<(Route, MethodRouter<ApiState>)> {
     t.extend(ui::PAGES.iter().map(|path| g(path, Access::Public, get(ui::page))));
     t.push(g("/assets/{*path}", Access::Public, get(ui::asset)));
     t.push(p("/ui/api/report", READ, ui::report_route()));
+    t.push(g("/ui/api/session", Access::Signed, get(ui::session)));
     t
 }
 

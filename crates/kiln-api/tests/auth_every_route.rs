@@ -6,7 +6,7 @@ mod auth_support;
 
 use std::task::Poll;
 
-use auth_support::{app, bearer, request, send, Reply, ADMIN_ANY, INGEST_A, READ_A};
+use auth_support::{app, bearer, request, send, Reply, ADMIN_ANY, INGEST_A, READ_A, READ_AB};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use kiln_api::auth::{Access, Role};
@@ -46,6 +46,15 @@ async fn every_route_of_the_table_checks_credential_role_and_tenant() {
         let (right, wrong) = match route.access {
             Access::Public => {
                 assert!(passed(&send(&app.router, req(None, None)).await), "{at}");
+                continue;
+            }
+            Access::Signed => {
+                assert!(send(&app.router, req(None, None)).await.is_unauthenticated(), "{at} without credentials");
+                // Every role, one tenant or several or any, none named.
+                for token in [INGEST_A, READ_A, READ_AB, ADMIN_ANY] {
+                    let r = send(&app.router, req(Some(&bearer(token)), None)).await;
+                    assert!(passed(&r), "{at} with {token}: {} {}", r.status, r.body);
+                }
                 continue;
             }
             Access::Metrics => tokens_for(Role::Admin),

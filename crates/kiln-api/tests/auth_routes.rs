@@ -163,3 +163,20 @@ async fn basic_users_passwords_are_checked_and_bad_headers_say_what_is_wrong() {
     let r = send(&app.router, labels("Basic !!!")).await;
     assert!(r.is_unauthenticated() && r.body.contains("base64"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn the_session_route_names_the_credentials_tenants_to_it_alone() {
+    let app = app(false);
+    let get = |auth: Option<&str>| request("GET", "/ui/api/session", "", auth, None, vec![]);
+    let json = |body: &str| serde_json::from_str::<serde_json::Value>(body).unwrap();
+    let several = send(&app.router, get(Some(&bearer(READ_AB)))).await;
+    assert_eq!(several.status, StatusCode::OK, "{}", several.body);
+    assert_eq!(json(&several.body)["tenants"], serde_json::json!(["a", "b"]));
+    assert_eq!(json(&several.body)["role"], "read");
+    let user = send(&app.router, get(Some(&basic(USER.0, USER.1)))).await;
+    assert_eq!(json(&user.body), serde_json::json!({"name": "alice", "role": "read", "tenants": ["a"]}));
+    let any = send(&app.router, get(Some(&bearer(ADMIN_ANY)))).await;
+    assert_eq!(json(&any.body)["tenants"], serde_json::Value::Null, "an admin of any tenant: no list");
+    assert!(send(&app.router, get(None)).await.is_unauthenticated(), "no tenant list without a credential");
+    assert!(send(&app.router, get(Some(&bearer("kiln_forged")))).await.is_unauthenticated());
+}

@@ -36,6 +36,7 @@ async fn every_ui_path_answers_the_page_under_a_strict_csp() {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(text(&h, header::CONTENT_TYPE).starts_with("text/html"), "{path}");
         assert!(body.contains("src=\"/assets/ui/main.js\""), "{path}");
+        assert!(body.contains("<link rel=\"modulepreload\" href=\"/assets/ui/pages/explore.js\">"), "{path}");
         let csp = text(&h, header::CONTENT_SECURITY_POLICY);
         assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self';"), "{csp}");
         assert!(!csp.contains("unsafe-inline") && !csp.contains("http"), "{csp}");
@@ -77,4 +78,11 @@ async fn an_unknown_asset_is_404_naming_it() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert!(body.contains("no UI asset named"), "{path}: {body}");
     }
+}
+
+#[tokio::test]
+async fn with_auth_off_there_is_no_session_to_describe() {
+    let (status, _, body) = get("/ui/api/session", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert!(body.contains("authentication is off"), "{body}");
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use kiln_model::Tree;
 
 use crate::consolidate::LEVEL_CONSOLIDATED;
@@ -16,6 +17,7 @@ use crate::partition::{Partition, SeriesInfo};
 use crate::pb;
 use crate::read_merge::MergedStacks;
 use crate::read_partition::{all_sections, decode_shared, Part};
+use crate::read_scan::OnGone;
 use crate::store::Store;
 
 /// An inclusive time range in Unix nanoseconds.
@@ -53,7 +55,7 @@ pub struct Stats {
 /// Per group, per step: the sum and count of profile totals.
 pub type Totals = BTreeMap<Labels, BTreeMap<i64, (i64, u64)>>;
 
-fn group_key(labels: &Labels, group_by: &[String]) -> Labels {
+pub(crate) fn group_key(labels: &Labels, group_by: &[String]) -> Labels {
     group_by.iter().filter_map(|g| labels.iter().find(|(n, _)| n == g).cloned()).collect()
 }
 
@@ -71,6 +73,16 @@ impl Store {
         group_by: &[String],
     ) -> Vec<Selected> {
         let objects = self.inner.catalog.read().expect("catalog lock").overlapping(tenant, range.start, range.end);
+        Self::select_in(objects, filter, range, group_by)
+    }
+
+    /// The partitions and series of `objects` a query touches.
+    pub(crate) fn select_in(
+        objects: Vec<ObjectInfo>,
+        filter: &dyn SeriesFilter,
+        range: TimeRange,
+        group_by: &[String],
+    ) -> Vec<Selected> {
         let mut out = Vec::new();
         for object in objects {
             for (pi, part) in object.series.iter().enumerate() {
@@ -90,8 +102,9 @@ impl Store {
     }
 
     /// A partition's sections as `part` asks, decoded, from the cache or
-    /// by ranged reads of the object. `None` when the object is gone
-    /// (replaced meanwhile) or damaged (reported).
+    /// by ranged reads of the object. `None` when the object is damaged
+    /// (reported); an `ErrorKind::Gone` error when it was deleted (replaced
+    /// meanwhile: the caller re-plans).
     pub(crate) async fn load(
         &self,
         object: &ObjectInfo,
@@ -111,10 +124,7 @@ impl Store {
             self.quarantine(object, format!("partition {partition}: a section lies outside the object")).await;
             return Ok(None);
         }
-        let ranges: Vec<_> = wanted.iter().map(|s| s.offset..s.offset + s.length).collect();
-        let Some(fetched) = objects::get_ranges(self.inner.object_store.as_ref(), &object.path, &ranges).await? else {
-            return Ok(None);
-        };
+        let fetched = self.fetch_sections(object, &wanted).await?;
         let pm = pm.clone();
         let series: Vec<SeriesInfo> = series.iter().map(SeriesEntry::info).collect();
         let store = self.clone();
@@ -137,6 +147,24 @@ impl Store {
                 Ok(None)
             }
         }
+    }
+
+    /// The bytes of `wanted` sections of an object, from the section cache
+    /// or by one ranged request for those it lacks.
+    async fn fetch_sections(&self, object: &ObjectInfo, wanted: &[pb::Section]) -> Result<Vec<Bytes>> {
+        let key = |s: &pb::Section| (object.meta.id.clone(), s.offset, s.length);
+        let mut out: Vec<Option<Bytes>> = wanted.iter().map(|s| self.inner.sections.get(&key(s))).collect();
+        let missing: Vec<usize> = (0..wanted.len()).filter(|&i| out[i].is_none()).collect();
+        if !missing.is_empty() {
+            let ranges: Vec<_> =
+                missing.iter().map(|&i| wanted[i].offset..wanted[i].offset + wanted[i].length).collect();
+            let fetched = objects::get_ranges(self.inner.object_store.as_ref(), &object.path, &ranges).await?;
+            for (&i, bytes) in missing.iter().zip(fetched) {
+                self.inner.sections.insert(key(&wanted[i]), bytes.clone());
+                out[i] = Some(bytes);
+            }
+        }
+        Ok(out.into_iter().map(|b| b.expect("every section was found or fetched")).collect())
     }
 
     /// Merged call trees of the matching series over the range, one per
@@ -193,24 +221,11 @@ impl Store {
         group_by: &[String],
     ) -> Result<Totals> {
         let step = step_nanos.max(1);
-        let selected = self.select_with_rows(tenant, filter, range, group_by);
-        let visit = move |out: &mut Totals, sel: &Selected, p: &Partition| {
-            for row in &p.rows {
-                let Some(key) = sel.series.get(&row.series) else { continue };
-                if !range.contains(row.time_nanos) {
-                    continue;
-                }
-                // In i128: `range.start` may be far before the data (i64::MIN).
-                let offset = i128::from(row.time_nanos) - i128::from(range.start);
-                let k = (offset + i128::from(step) - 1).div_euclid(i128::from(step));
-                let t = (i128::from(range.start) + k * i128::from(step))
-                    .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
-                let point = out.entry(key.clone()).or_default().entry(t).or_default();
-                point.0 = point.0.saturating_add(row.total);
-                point.1 += 1;
-            }
-        };
-        self.scan(selected, Part::Index, Totals::new(), visit, |out| out).await
+        self.replanning(|| {
+            let selected = self.select_with_rows(tenant, filter, range, group_by);
+            self.scan(selected, Part::Index, OnGone::Fail, Totals::new(), totals_visitor(range, step), |out| out)
+        })
+        .await
     }
 
     /// Labels of the matching series with data in the range.
@@ -253,6 +268,26 @@ impl Store {
         }
         s.series = series.len();
         s
+    }
+}
+
+/// Adds each selected row's total to the point of its step.
+fn totals_visitor(range: TimeRange, step: i64) -> impl FnMut(&mut Totals, &Selected, &Partition) + Send + 'static {
+    move |out: &mut Totals, sel: &Selected, p: &Partition| {
+        for row in &p.rows {
+            let Some(key) = sel.series.get(&row.series) else { continue };
+            if !range.contains(row.time_nanos) {
+                continue;
+            }
+            // In i128: `range.start` may be far before the data (i64::MIN).
+            let offset = i128::from(row.time_nanos) - i128::from(range.start);
+            let k = (offset + i128::from(step) - 1).div_euclid(i128::from(step));
+            let t = (i128::from(range.start) + k * i128::from(step)).clamp(i128::from(i64::MIN), i128::from(i64::MAX))
+                as i64;
+            let point = out.entry(key.clone()).or_default().entry(t).or_default();
+            point.0 = point.0.saturating_add(row.total);
+            point.1 += 1;
+        }
     }
 }
 

@@ -23,6 +23,7 @@ use crate::merge::bucket_start;
 use crate::partition::Partition;
 use crate::read::{parts_to_read, Selected, TimeRange, LOADS_AT_ONCE};
 use crate::read_scan::join_error;
+use crate::recent::Covered;
 use crate::store::Store;
 
 /// One selected partition, loaded: the sections its plan needs.
@@ -110,7 +111,7 @@ impl MergeOutput for MergedStacks {
 }
 
 impl Sums {
-    fn add(&mut self, loaded: &Loaded, range: TimeRange) {
+    fn add(&mut self, loaded: &Loaded, range: TimeRange, recent: &Covered) {
         let db = &loaded.parts[0].db;
         let table = self
             .tables
@@ -120,7 +121,21 @@ impl Sums {
             table.db = db.clone();
         }
         for p in &loaded.parts {
-            add_partition(&mut table.groups, p, &loaded.sel, range, loaded.bucket);
+            add_partition(&mut table.groups, p, &loaded.sel, range, loaded.bucket, recent);
+        }
+    }
+
+    /// Adds the sums the open window's pre-aggregate answers with.
+    fn add_recent(&mut self, recent: &Covered) {
+        for (dictionary, db, key, values) in &recent.sums {
+            let table = self
+                .tables
+                .entry(IdSpace::Dictionary(*dictionary))
+                .or_insert_with(|| TableSums { db: db.clone(), groups: BTreeMap::new() });
+            if db.stacks.len() > table.db.stacks.len() {
+                table.db = db.clone();
+            }
+            table.groups.entry(key.clone()).or_default().add(values);
         }
     }
 
@@ -136,13 +151,15 @@ impl Sums {
 }
 
 /// Adds one loaded partition's wanted series to their groups: rollups
-/// for buckets wholly inside the range, rows for the rest.
+/// for buckets wholly inside the range, rows for the rest but those the
+/// open window's pre-aggregate answers.
 fn add_partition(
     groups: &mut BTreeMap<Labels, StackMerger>,
     p: &Partition,
     sel: &Selected,
     range: TimeRange,
     bucket: i64,
+    recent: &Covered,
 ) {
     let covered = |t: i64| {
         bucket > 0 && {
@@ -161,7 +178,7 @@ fn add_partition(
     }
     for row in &p.rows {
         let Some(key) = sel.series.get(&row.series) else { continue };
-        if range.contains(row.time_nanos) && !covered(row.time_nanos) {
+        if range.contains(row.time_nanos) && !covered(row.time_nanos) && !recent.covers(row.time_nanos) {
             add(key, &row.samples);
         }
     }
@@ -190,7 +207,8 @@ impl Store {
 
     /// Merged call trees of the matching series over the range, one per
     /// distinct value of the `group_by` labels; with `rollups`, whole
-    /// rollup buckets inside the range are read from rollups.
+    /// rollup buckets inside the range are read from rollups, and the open
+    /// window from its pre-aggregate where it answers (`recent.rs`).
     pub(crate) async fn merge_with<O: MergeOutput>(
         &self,
         tenant: &str,
@@ -199,12 +217,33 @@ impl Store {
         group_by: &[String],
         rollups: bool,
     ) -> Result<O> {
-        let plans: Vec<(Selected, i64, Vec<_>)> = self
-            .select(tenant, filter, range, group_by)
+        self.replanning(|| self.merge_once(tenant, filter, range, group_by, rollups)).await
+    }
+
+    /// One plan of [`Store::merge_with`]; fails with `ErrorKind::Gone` when
+    /// a planned object was deleted meanwhile.
+    async fn merge_once<O: MergeOutput>(
+        &self,
+        tenant: &str,
+        filter: &dyn SeriesFilter,
+        range: TimeRange,
+        group_by: &[String],
+        rollups: bool,
+    ) -> Result<O> {
+        let (objects, recent) = {
+            let catalog = self.inner.catalog.read().expect("catalog lock");
+            let objects = catalog.overlapping(tenant, range.start, range.end);
+            let recent = match rollups {
+                true => self.inner.recent.covered(tenant, &objects, filter, range, group_by),
+                false => Covered::default(),
+            };
+            (objects, Arc::new(recent))
+        };
+        let plans: Vec<(Selected, i64, Vec<_>)> = Self::select_in(objects, filter, range, group_by)
             .into_iter()
             .map(|sel| {
                 let bucket = if rollups { sel.object.meta.rollup_nanos } else { 0 };
-                let parts = parts_to_read(&sel, range, bucket);
+                let parts = if recent.covers_partition(&sel) { Vec::new() } else { parts_to_read(&sel, range, bucket) };
                 (sel, bucket, parts)
             })
             .filter(|(_, _, parts)| !parts.is_empty())
@@ -213,13 +252,19 @@ impl Store {
             .merge_permits()
             .await
             .into_iter()
-            .map(|permit| {
+            .enumerate()
+            .map(|(i, permit)| {
                 let (tx, mut rx) = mpsc::channel::<Loaded>(8);
+                let recent = recent.clone();
                 let worker = tokio::task::spawn_blocking(move || {
                     let _permit = permit;
                     let mut sums = Sums::default();
+                    // The first worker also adds the pre-aggregate's sums.
+                    if i == 0 {
+                        sums.add_recent(&recent);
+                    }
                     while let Some(loaded) = rx.blocking_recv() {
-                        sums.add(&loaded, range);
+                        sums.add(&loaded, range, &recent);
                     }
                     sums.finish::<O>()
                 });

@@ -14,10 +14,14 @@ use crate::catalog::Catalog;
 use crate::dict::EncodedSymbols;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ingest::{Head, IngestProfile};
+use crate::lease::{LeaseConfig, LeaseState};
 use crate::merge::compute_rollups;
 use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
 use crate::partition::Partition;
 use crate::quarantine;
+use crate::refresh::{refresher, RefreshState};
+use crate::section_cache::SectionCache;
+use crate::recent::{segment_sums, Recent};
 use crate::symbol_cache::SymbolCache;
 
 /// The current time in Unix nanoseconds; injectable for tests.
@@ -50,6 +54,12 @@ pub struct StoreConfig {
     pub retention_max_bytes: Option<u64>,
     /// Bound on the decoded-partition cache.
     pub cache_bytes: usize,
+    /// Bound on the cache of fetched section bytes; 0 (the default, for
+    /// local disk) keeps none.
+    pub section_cache_bytes: usize,
+    /// Bound on the open window's pre-aggregate (`recent.rs`); 0 turns it
+    /// off and merges read raw rows.
+    pub recent_bytes: usize,
     /// The head (rows accepted, not yet in a segment) is flushed early when
     /// it holds about this many bytes, and ingestion waits while it holds
     /// twice as many (a slow object store pushes back on clients instead of
@@ -61,6 +71,20 @@ pub struct StoreConfig {
     /// clients down instead of growing the catalog without bound.
     pub max_pending_segments: usize,
     pub clock: Clock,
+    /// Names this node in the ids of the blocks it writes and in the
+    /// compactor lease (with a random part, see `objects::writer_tag`).
+    pub node_id: String,
+    /// Other nodes write to the same object store: list it this often and
+    /// bring the catalog in line (their new objects in, deleted and
+    /// replaced ones out; `refresh.rs`). Objects replaced before a crash
+    /// are then left to the lease holder's maintenance instead of being
+    /// deleted at open. `None`: this store is the only writer and the
+    /// catalog follows its own writes.
+    pub refresh_interval: Option<Duration>,
+    /// Maintenance (compaction, retention, deletion) runs only while this
+    /// store holds the compactor lease kept in the object store
+    /// (`lease.rs`). `None`: this store is the only maintainer.
+    pub lease: Option<LeaseConfig>,
 }
 
 impl Default for StoreConfig {
@@ -76,9 +100,14 @@ impl Default for StoreConfig {
             retention_max_age: None,
             retention_max_bytes: None,
             cache_bytes: 64 << 20,
+            section_cache_bytes: 0,
+            recent_bytes: 128 << 20,
             head_max_bytes: 32 << 20,
             max_pending_segments: 200,
             clock: Arc::new(system_now),
+            node_id: String::new(),
+            refresh_interval: None,
+            lease: None,
         }
     }
 }
@@ -102,6 +131,10 @@ pub(crate) struct Inner {
     pub maintained: Notify,
     pub catalog: RwLock<Catalog>,
     pub cache: PartitionCache,
+    /// Section bytes fetched from a remote store (`section_cache.rs`).
+    pub sections: SectionCache,
+    /// Recent rows summed per series and bucket, for merges.
+    pub recent: Recent,
     /// Decoded symbol tables shared by byte-identical `symbols` sections.
     pub symbols: SymbolCache,
     /// Bounds the threads merging query results at once (one per core).
@@ -110,6 +143,11 @@ pub(crate) struct Inner {
     /// Held by compaction, retention and deletion so they never overlap.
     pub maintenance: tokio::sync::Mutex<Vec<(ObjectInfo, Instant)>>,
     pub corrupt: Mutex<Vec<String>>,
+    /// This store's part of block ids and its name in the lease.
+    pub writer: String,
+    pub lease: Mutex<LeaseState>,
+    /// Serialises catalog refreshes and remembers what they skip.
+    pub refresh: tokio::sync::Mutex<RefreshState>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -128,8 +166,13 @@ impl Store {
         let labels = LabelInterner::default();
         let (listed, bad) = objects::list(object_store.as_ref(), &labels).await?;
         let (catalog, stale) = Catalog::from_listing(listed);
-        for o in stale {
-            objects::delete(object_store.as_ref(), &o.path).await?;
+        let shared = config.refresh_interval.is_some() || config.lease.is_some();
+        // Alone, this store deletes what a crash left replaced; shared, the
+        // lease holder does, after the delay queries on other nodes need.
+        if !shared {
+            for o in stale {
+                objects::delete(object_store.as_ref(), &o.path).await?;
+            }
         }
         let corrupt: Vec<String> = bad.iter().map(|(p, e)| format!("{p}: {e}")).collect();
         for (c, (path, e)) in corrupt.iter().zip(&bad) {
@@ -142,11 +185,14 @@ impl Store {
         let inner = Arc::new(Inner {
             object_store,
             cache: PartitionCache::new(config.cache_bytes),
+            sections: SectionCache::new(config.section_cache_bytes),
+            recent: Recent::new(config.recent_bytes),
             symbols: SymbolCache::default(),
             merge_workers: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             labels,
+            writer: objects::writer_tag(&config.node_id),
             config,
             head: Mutex::new(Head::default()),
             flush_wanted: Notify::new(),
@@ -157,6 +203,8 @@ impl Store {
             catalog: RwLock::new(catalog),
             maintenance: tokio::sync::Mutex::new(Vec::new()),
             corrupt: Mutex::new(corrupt),
+            lease: Mutex::new(LeaseState::default()),
+            refresh: tokio::sync::Mutex::new(RefreshState::default()),
             shutdown,
         });
         let store = Store { inner, tasks: Arc::new(Mutex::new(Vec::new())) };
@@ -170,6 +218,19 @@ impl Store {
         if let Some(every) = self.inner.config.maintenance_interval {
             tasks.push(tokio::spawn(maintainer(self.clone(), every)));
         }
+        if let Some(every) = self.inner.config.refresh_interval {
+            tasks.push(tokio::spawn(refresher(self.clone(), every)));
+        }
+    }
+
+    /// Forgets a deleted or replaced block's cached partitions and sections.
+    pub(crate) fn forget_cached(&self, block_id: &str) {
+        self.inner.cache.forget(block_id);
+        self.inner.sections.forget(block_id);
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -251,16 +312,33 @@ impl Store {
             return Ok(());
         }
         let header = self.header(tenant, 0, Vec::new(), 0);
-        let (bytes, meta) = tokio::task::spawn_blocking(move || encode_segment(&header, &parts))
-            .await
-            .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a segment: {e}")))?;
+        let (store, owner) = (self.clone(), tenant.to_owned());
+        let (bytes, meta, sums) = tokio::task::spawn_blocking(move || {
+            let recent = &store.inner.recent;
+            let sums = segment_sums(&parts, recent.bucket()).filter(|_| recent.enabled());
+            let (bytes, meta) = encode_segment(&header, &parts);
+            let sums = sums.and_then(|s| recent.with_tables(&owner, s, &bytes, &meta, &store.inner.symbols));
+            (bytes, meta, sums)
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a segment: {e}")))?;
         let info = self.put_block(tenant, bytes, meta).await?;
-        self.inner.catalog.write().expect("catalog lock").insert(info);
+        let mut catalog = self.inner.catalog.write().expect("catalog lock");
+        if let Some(sums) = sums {
+            self.inner.recent.add(tenant, &info.meta.id, info.meta.max_time_nanos, sums);
+        }
+        catalog.insert(info);
         Ok(())
     }
 
     fn header(&self, tenant: &str, level: u32, sources: Vec<String>, rollup_nanos: i64) -> BlockHeader {
-        BlockHeader { id: new_block_id(self.now()), tenant: tenant.to_owned(), level, sources, rollup_nanos }
+        BlockHeader {
+            id: new_block_id(self.now(), &self.inner.writer),
+            tenant: tenant.to_owned(),
+            level,
+            sources,
+            rollup_nanos,
+        }
     }
 
     /// Writes an encoded block; returns its catalog entry.
@@ -328,6 +406,7 @@ impl Store {
             let _ = t.await;
         }
         self.flush().await;
+        self.release_lease().await;
     }
 }
 

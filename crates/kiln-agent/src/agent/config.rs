@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use super::host_job::{HostConfig, HOST_JOB};
+use super::process_job::ProcessJobConfig;
 use super::profile_kind::ProfileKind;
 use super::target::TargetGroup;
 use crate::error::{Error, Result};
@@ -28,6 +30,11 @@ pub struct AgentConfig {
     /// Pprof endpoints scraped like Alloy's `pyroscope.scrape`.
     #[serde(default)]
     pub scrape_configs: Vec<ScrapeConfig>,
+    /// Processes sampled by pid, name or command-line pattern.
+    #[serde(default)]
+    pub process_configs: Vec<ProcessJobConfig>,
+    /// The whole host, when enabled.
+    pub host: Option<HostConfig>,
 }
 
 /// `[server]`: the Push API the agent ships to, and the bounds of each
@@ -129,7 +136,7 @@ fn default_refresh_interval() -> Duration {
 }
 
 /// A duration in kiln's one grammar (`15s`, `1m`, `500ms`).
-fn duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
+pub(super) fn duration<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
     let text = String::deserialize(d)?;
     kiln_model::duration::parse(&text).map_err(|e| serde::de::Error::custom(e.message))
 }
@@ -149,10 +156,23 @@ impl AgentConfig {
         }
         let mut names = BTreeSet::new();
         for job in &self.scrape_configs {
-            if !names.insert(job.job_name.as_str()) {
+            if !names.insert(job.job_name.clone()) {
                 return Err(invalid(format!("job_name {:?} is used by two scrape_configs", job.job_name)));
             }
             job.check()?;
+        }
+        for entry in &self.process_configs {
+            entry.check()?;
+            let name = entry.job_name();
+            if !names.insert(name.clone()) {
+                return Err(invalid(format!("job name {name:?} is used twice; give the entry a job_name")));
+            }
+        }
+        if let Some(host) = self.host.as_ref().filter(|h| h.enabled) {
+            host.check()?;
+            if names.contains(HOST_JOB) {
+                return Err(invalid(format!("job name {HOST_JOB:?} is taken by [host]")));
+            }
         }
         Ok(())
     }
@@ -313,6 +333,43 @@ files = ["/etc/kiln/targets/*.json"]
         assert_eq!(job.scrape_interval, Duration::from_secs(15));
         assert_eq!(job.profiles.len(), 6, "all six Go profiles by default");
         assert!(job.static_configs.is_empty() && job.file_sd_configs.is_empty());
+    }
+
+    #[test]
+    fn host_and_process_configs_parse_with_their_defaults() {
+        let c = AgentConfig::parse(
+            "[server]\naddress = \"h:1\"\n[host]\nenabled = true\n\
+             [[process_configs]]\nname = \"nginx\"\nlabels = { env = \"prod\" }\n\
+             [[process_configs]]\ncmdline = \"java .*-jar shop\"\nspy = \"native\"\nsample_rate = 49\n\
+             [[process_configs]]\npid = 42\njob_name = \"the-one\"\nspy = \"python\"\n",
+        )
+        .unwrap();
+        let host = c.host.as_ref().unwrap();
+        assert_eq!((host.enabled, host.sample_rate, host.upload_interval), (true, 100, Duration::from_secs(10)));
+        assert!(!host.inline_frames, "symbol tables only by default");
+        let names: Vec<String> = c.process_configs.iter().map(|p| p.job_name()).collect();
+        assert_eq!(names, ["name=nginx", "cmdline=java .*-jar shop", "the-one"]);
+        let nginx = c.process_configs[0].watch_config().unwrap();
+        assert_eq!((nginx.spy, nginx.sample_rate_hz), (None, 100), "spy = auto, 100 Hz by default");
+        assert_eq!(nginx.labels, [("env".to_owned(), "prod".to_owned())]);
+        let java = c.process_configs[1].watch_config().unwrap();
+        assert_eq!((java.spy, java.sample_rate_hz), (Some(crate::Spy::Native), 49));
+        assert_eq!(c.process_configs[2].watch_config().unwrap().spy, Some(crate::Spy::Python));
+    }
+
+    #[test]
+    fn bad_process_and_host_entries_are_refused_with_what_is_wrong() {
+        let with = |rest: &str| error(&format!("[server]\naddress = \"h:1\"\n{rest}"));
+        let both = with("[[process_configs]]\nname = \"a\"\npid = 1\n");
+        assert!(both.contains("exactly one of pid, name"), "{both}");
+        assert!(with("[[process_configs]]\nspy = \"native\"\n").contains("exactly one of pid, name"));
+        assert!(with("[[process_configs]]\ncmdline = \"(\"\n").contains("cmdline pattern"));
+        assert!(with("[[process_configs]]\nname = \"a\"\nspy = \"java\"\n").contains("spy \"java\""));
+        let twice = with("[[process_configs]]\nname = \"a\"\n[[process_configs]]\nname = \"a\"\n");
+        assert!(twice.contains("used twice"), "{twice}");
+        assert!(with("[host]\nenabled = true\nsample_rate = 0\n").contains("sample_rate 0"));
+        assert!(with("[host]\nenabled = true\nlabels = { __x = \"1\" }\n").contains("reserved"));
+        assert!(with("[host]\nenable = true\n").contains("unknown field `enable`"));
     }
 
     #[test]

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use super::config::AgentConfig;
 use super::endpoint;
+use super::host_job::{self, HOST_JOB};
 use super::metrics::{AgentMetrics, JobCounters};
+use super::process_job;
 use super::scrape_job;
 use crate::error::{Error, Result};
 use crate::upstream::{BufferLimits, PushClient, ShipQueue, ShipStats, Shipper};
@@ -91,6 +93,15 @@ pub fn run_agent(
             let task = scrape_job::start(runtime.handle(), scrape, queue, counters);
             Box::new(move || task.abort())
         })?;
+    }
+    for entry in &config.process_configs {
+        let watch = entry.watch_config()?;
+        jobs.start(&entry.job_name(), |queue, counters| process_job::run(watch, entry, queue, counters))?;
+    }
+    if let Some(host) = config.host.as_ref().filter(|h| h.enabled) {
+        let profiler = host.start_profiler()?;
+        let labels = host.labels.clone();
+        jobs.start(HOST_JOB, |queue, counters| host_job::run(profiler, labels, queue, counters))?;
     }
     ready.store(true, Ordering::SeqCst);
 

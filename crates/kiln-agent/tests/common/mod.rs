@@ -34,6 +34,43 @@ pub fn build(source: &str, flags: &[&str]) -> PathBuf {
     exe
 }
 
+/// Builds `tests/programs/<source>` with Debian's `golang-go`.
+pub fn go_build(source: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs").join(source);
+    let dir = std::env::temp_dir().join(format!("kiln-agent-go-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let exe = dir.join(source.trim_end_matches(".go"));
+    let status = Command::new("go")
+        .env("GO111MODULE", "off")
+        .env("GOCACHE", std::env::temp_dir().join("kiln-agent-gocache"))
+        .args(["build", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status();
+    match status {
+        Ok(s) => assert!(s.success(), "go build {source} failed"),
+        Err(e) => panic!("`go` is needed to build {source} ({e}): install it with `apt-get install golang-go`"),
+    }
+    exe
+}
+
+/// `rustc -O -C debuginfo=line-tables-only`, as `debug = "line-tables-only"`
+/// in a release profile builds.
+pub fn build_rust(source: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs").join(source);
+    let dir = std::env::temp_dir().join(format!("kiln-agent-rs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let exe = dir.join(source.trim_end_matches(".rs"));
+    let status = Command::new("rustc")
+        .args(["--edition", "2021", "-C", "opt-level=3", "-C", "debuginfo=line-tables-only", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .expect("run rustc");
+    assert!(status.success(), "rustc failed on {source}");
+    exe
+}
+
 /// Runs `exe args` from its first instruction to its exit under the sampler.
 pub fn profile_run(exe: &Path, args: &[&str], rate_hz: u32) -> (Profile, Output) {
     let mut command = Command::new(exe);

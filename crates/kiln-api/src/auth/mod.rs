@@ -56,6 +56,9 @@ pub enum Access {
     /// `/metrics`: public when the authenticator says so (tenant names left
     /// out for anyone but an admin), else admin only.
     Metrics,
+    /// Any valid credential, whatever its role, with no tenant picked: what
+    /// a credential may learn about itself (`/ui/api/session`).
+    Signed,
 }
 
 /// The tenants a credential may use: some by name, or any (`"*"`).

@@ -1,12 +1,14 @@
 //! The web UI: one page on every UI path (the client-side router reads
 //! `location`) and the ES modules it imports under `/assets/`, all compiled
 //! into the binary. The page talks to the server through the querier and
-//! adhoc services, and one route of its own, `POST /ui/api/report`, for its
-//! HTML export ([`report`]); the CSP lets it load and fetch from this server
-//! alone and run no inline script.
+//! adhoc services, and two routes of its own: `POST /ui/api/report`, for its
+//! HTML export ([`report`]), and `GET /ui/api/session`, the signed-in
+//! credential's tenants for the tenant picker ([`session`]); the CSP lets it
+//! load and fetch from this server alone and run no inline script.
 
 mod files;
 mod report;
+mod session;
 
 use axum::extract::{DefaultBodyLimit, Path};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -29,6 +31,8 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub(crate) fn report_route<S: Clone + Send + Sync + 'static>() -> MethodRouter<S> {
     post(report::report).layer(DefaultBodyLimit::max(report::MAX_REPORT_BYTES))
 }
+
+pub(crate) use session::session;
 
 /// The page, on every path of [`PAGES`].
 pub(crate) async fn page(headers: HeaderMap) -> Response {

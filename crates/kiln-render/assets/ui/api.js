@@ -29,7 +29,53 @@ export class ApiError extends Error {
  * @param {any} body
  * @returns {Promise<any>}
  */
-export async function call(service, method, body) {
+export function call(service, method, body) {
+  const key = `${service}/${method} ${JSON.stringify(body)}`;
+  if (asking) {
+    const answer = asking.get(key) || send(service, method, body);
+    answer.catch(() => {}); // seen by the call that takes it, if one does
+    asked.set(key, answer);
+    return answer;
+  }
+  const taken = asked.get(key);
+  if (taken) {
+    asked.delete(key);
+    return taken;
+  }
+  return send(service, method, body);
+}
+
+/** Answers asked for ahead of need (see `ahead`), by method and body; each is taken once. */
+const asked = /** @type {Map<string, Promise<any>>} */ (new Map());
+/** While `ahead` runs: what the previous `ahead` asked and no one took, when reused. */
+let asking = /** @type {Map<string, Promise<any>> | null} */ (null);
+
+/**
+ * Starts the calls `run` makes now, before the page that needs them is
+ * drawn: the same call made later (same method, same body) takes the
+ * answer instead of asking again. What the previous `ahead` asked and no
+ * one took is forgotten, or with `reuse` (the same draw asking again)
+ * taken by the same call instead of asking twice.
+ * @param {() => void} run
+ * @param {boolean} [reuse]
+ */
+export function ahead(run, reuse = false) {
+  asking = reuse ? new Map(asked) : new Map();
+  asked.clear();
+  try {
+    run();
+  } finally {
+    asking = null;
+  }
+}
+
+/**
+ * @param {string} service
+ * @param {string} method
+ * @param {any} body
+ * @returns {Promise<any>}
+ */
+async function send(service, method, body) {
   let resp;
   try {
     resp = await post(`/${service}/${method}`, body);

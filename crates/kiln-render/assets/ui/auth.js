@@ -3,7 +3,11 @@
 // a credential scoped to several are kept in sessionStorage: gone with
 // the tab, never in localStorage, never in a URL. Every request of the
 // UI (api.js, the report export) sends them as `Authorization` and
-// `X-Scope-OrgID`.
+// `X-Scope-OrgID`. The header's tenant picker lists the credential's
+// tenants as the server names them (`GET /ui/api/session`); for a
+// credential of any tenant it is free text, completed from the tenants
+// used lately in this browser (localStorage: tenant names, never a
+// credential).
 
 import { el, button } from '../ui.js';
 
@@ -29,7 +33,62 @@ export function session() {
 /** @param {Session} s */
 function save(s) {
   sessionStorage.setItem(KEY, JSON.stringify(s));
+  if (s.tenant) remember(s.tenant);
   window.dispatchEvent(new Event('kiln:navigate'));
+}
+
+const RECENT = 'kiln-recent-tenants';
+
+/** Tenants used lately in this browser, newest first. @returns {string[]} */
+function recentTenants() {
+  try {
+    const list = JSON.parse(localStorage.getItem(RECENT) || '[]');
+    return Array.isArray(list) ? list.filter((t) => typeof t === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** @param {string} tenant */
+function remember(tenant) {
+  const list = [tenant, ...recentTenants().filter((t) => t !== tenant)].slice(0, 8);
+  localStorage.setItem(RECENT, JSON.stringify(list));
+}
+
+/**
+ * A datalist of the recent tenants, for a free-text tenant field.
+ * @param {HTMLInputElement} input
+ * @returns {HTMLElement}
+ */
+function recentList(input) {
+  const list = el('datalist');
+  list.id = `k-recent-tenants-${input.name || 'header'}`;
+  for (const t of recentTenants()) {
+    const o = /** @type {HTMLOptionElement} */ (el('option'));
+    o.value = t;
+    list.append(o);
+  }
+  input.setAttribute('list', list.id);
+  return list;
+}
+
+/** The credential's tenants as the server names them, asked once per credential. */
+let described = { authorization: '', tenants: /** @type {Promise<string[] | null>} */ (Promise.resolve(null)) };
+
+/**
+ * The tenants the session's credential may use; null when it may use any
+ * (or the server could not say).
+ * @param {Session} s
+ * @returns {Promise<string[] | null>}
+ */
+function tenantsOf(s) {
+  if (described.authorization !== s.authorization) {
+    const asked = fetch('/ui/api/session', { credentials: 'omit', headers: { Authorization: s.authorization } })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((/** @type {any} */ j) => (j && Array.isArray(j.tenants) ? j.tenants.filter((/** @type {unknown} */ t) => typeof t === 'string') : null), () => null);
+    described = { authorization: s.authorization, tenants: asked };
+  }
+  return described.tenants;
 }
 
 /** Forgets the credential. */
@@ -111,6 +170,7 @@ export function signInPage(refused) {
   const user = field('User', 'user', 'text');
   const password = field('Password', 'password', 'password');
   const tenant = field('Tenant (for a credential with several)', 'tenant', 'text');
+  tenant.wrap.append(recentList(tenant.input));
   const note = el('p', 'k-error');
   note.setAttribute('role', 'alert');
   note.hidden = !refused;
@@ -139,20 +199,48 @@ export function signInPage(refused) {
 
 /**
  * Header controls of a signed-in tab: who, the tenant (applied on change)
- * and "Sign out"; nothing when not signed in.
+ * and "Sign out"; nothing when not signed in. The tenant is free text
+ * until the server names the credential's tenants, then a select of them.
  * @returns {HTMLElement[]}
  */
 export function sessionControls() {
   const s = session();
   if (!s) return [];
+  const pick = (/** @type {string} */ picked) => {
+    if (picked !== session()?.tenant) save({ ...s, tenant: picked });
+  };
   const tenant = /** @type {HTMLInputElement} */ (el('input', 'k-tenant'));
   tenant.value = s.tenant;
   tenant.placeholder = 'tenant';
   tenant.setAttribute('aria-label', 'Tenant (X-Scope-OrgID)');
-  tenant.addEventListener('change', () => {
-    const picked = tenant.value.trim();
-    if (picked !== session()?.tenant) save({ ...s, tenant: picked });
+  tenant.addEventListener('change', () => pick(tenant.value.trim()));
+  const box = el('span', 'k-tenant-box');
+  box.append(tenant, recentList(tenant));
+  tenantsOf(s).then((list) => {
+    if (list && box.isConnected) box.replaceChildren(tenantSelect(list, s.tenant, pick));
   });
   const out = button('Sign out', signOut, 'k-button k-signout');
-  return [el('span', 'k-who', `Signed in (${s.who})`), tenant, out];
+  return [el('span', 'k-who', `Signed in (${s.who})`), box, out];
+}
+
+/**
+ * A select of the credential's tenants; "pick a tenant" first when none is
+ * picked and the credential has several.
+ * @param {string[]} tenants
+ * @param {string} current
+ * @param {(t: string) => void} pick
+ */
+function tenantSelect(tenants, current, pick) {
+  const select = /** @type {HTMLSelectElement} */ (el('select', 'k-tenant'));
+  select.setAttribute('aria-label', 'Tenant (X-Scope-OrgID)');
+  const options = tenants.length > 1 && !tenants.includes(current) ? [['', 'Pick a tenant…'], ...tenants.map((t) => [t, t])] : tenants.map((t) => [t, t]);
+  for (const [value, text] of options) {
+    const o = /** @type {HTMLOptionElement} */ (el('option', '', text));
+    o.value = value;
+    select.append(o);
+  }
+  select.value = tenants.includes(current) ? current : options[0][0];
+  select.disabled = tenants.length < 2;
+  select.addEventListener('change', () => pick(select.value));
+  return select;
 }

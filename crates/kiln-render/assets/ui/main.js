@@ -4,13 +4,14 @@
 //
 // The page registry: a page is one module in `pages/` exporting
 // `render(host, ctx)`; `pickers` says whether it uses the service, profile
-// type and selector pickers of the shell.
+// type and selector pickers of the shell. A page's queries start before
+// the catalog loads (queries.js; for the first page, in early.js).
 
 import { el } from '../ui.js';
 import { route, update } from './state.js';
-import { rangeOf } from './time.js';
 import { drawShell, applyTheme } from './shell.js';
-import { querier, selectorOf, ApiError } from './api.js';
+import { selectorOf, ApiError } from './api.js';
+import { CPU, contextOf, askAhead, takeEarly, catalogQuery } from './queries.js';
 import { session, signInPage, forget } from './auth.js';
 import { unmountFlame } from './flame.js';
 import { render as overview } from './pages/overview.js';
@@ -30,15 +31,13 @@ const PAGES = {
   adhoc: { render: adhoc, pickers: false, range: false },
 };
 
-const CPU = 'process_cpu:cpu:nanoseconds:cpu:nanoseconds';
-
 /**
  * Profile type ids of each service over the range, from the querier's Series.
  * @param {import('./time.js').Range} range
  * @returns {Promise<Map<string, string[]>>}
  */
 async function loadCatalog(range) {
-  const r = await querier('Series', { labelNames: ['service_name', '__profile_type__'], start: range.start, end: range.end });
+  const r = await catalogQuery(range);
   /** @type {Map<string, Set<string>>} */
   const types = new Map();
   for (const set of r.labelsSet || []) {
@@ -57,16 +56,14 @@ async function loadCatalog(range) {
 async function draw() {
   const root = /** @type {HTMLElement} */ (document.getElementById('kiln-ui'));
   document.body.dataset.state = 'loading';
-  if (!(await drawPage(root))) return;
+  await drawPage(root);
   document.body.dataset.state = 'ready';
   performance.mark('kiln-ui-drawn');
 }
 
 /**
- * The shell and the page of the current URL; false when the URL lacked
- * defaults and was replaced (a draw of the new URL follows).
+ * The shell and the page of the current URL.
  * @param {HTMLElement} root
- * @returns {Promise<boolean>}
  */
 async function drawPage(root) {
   const r = route();
@@ -74,31 +71,27 @@ async function drawPage(root) {
   unmountFlame();
   if (!page) {
     root.replaceChildren(el('p', 'k-error', `No page at ${location.pathname}.`));
-    return true;
+    return;
   }
-  const range = rangeOf(r.params);
-  const tz = r.params.get('tz') === 'utc' ? 'utc' : 'local';
-  /** @type {import('./shell.js').Context} */
-  const ctx = {
-    route: r, range, tz, service: '', type: '', matchers: r.params.get('query') || '', selector: '',
-    catalog: { types: new Map() }, showError: () => {},
-  };
+  const early = takeEarly();
+  const ctx = early || contextOf(r);
+  askAhead(ctx, !!early);
   let failure = null;
   try {
-    ctx.catalog.types = await loadCatalog(range);
+    ctx.catalog.types = await loadCatalog(ctx.range);
   } catch (e) {
     failure = e;
   }
   if (needsSignIn(failure)) {
     root.replaceChildren(signInAfter(/** @type {ApiError} */ (failure)));
-    return true;
+    return;
   }
-  if (page.pickers && !failure && !pickDefaults(ctx, r.params)) return false;
+  if (page.pickers && !failure) pickDefaults(ctx, r.params);
   ctx.selector = selectorOf(ctx.service, ctx.matchers);
   const host = drawShell(root, ctx, { pickers: page.pickers, range: page.range });
   if (failure) {
     ctx.showError(failure);
-    return true;
+    return;
   }
   try {
     await page.render(host, ctx);
@@ -106,7 +99,6 @@ async function drawPage(root) {
     if (needsSignIn(e)) root.replaceChildren(signInAfter(/** @type {ApiError} */ (e)));
     else ctx.showError(e);
   }
-  return true;
 }
 
 /** Whether the server asked for credentials (auth is on and none, or a wrong one, was sent). @param {unknown} e */
@@ -126,7 +118,7 @@ function signInAfter(e) {
 
 /**
  * Fills in the service and profile type; when the URL lacks them, writes
- * the defaults into it (replacing the entry) and returns false.
+ * the defaults into it (replacing the entry, without a second draw).
  * @param {import('./shell.js').Context} ctx
  * @param {URLSearchParams} params
  */
@@ -136,10 +128,9 @@ function pickDefaults(ctx, params) {
   const types = ctx.catalog.types.get(ctx.service) || [];
   ctx.type = params.get('type') || types[0] || CPU;
   if (ctx.service && (!params.get('service') || !params.get('type'))) {
-    update({ service: ctx.service, type: ctx.type }, { replace: true });
-    return false;
+    update({ service: ctx.service, type: ctx.type }, { replace: true, quiet: true });
+    ctx.route = route();
   }
-  return true;
 }
 
 /** Draws once more when nothing newer asked for a draw meanwhile. */

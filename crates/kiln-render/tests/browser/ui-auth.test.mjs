@@ -2,8 +2,10 @@
 // a credential instead of failing, refuses a wrong one saying so, shows
 // the services with a read token (or a user and password), keeps the
 // credential in sessionStorage only (never in the URL or localStorage),
-// keeps the session across a reload, forgets it on sign out, and lets a
-// credential scoped to two tenants pick one.
+// keeps the session across a reload, forgets it on sign out, lets a
+// credential scoped to two tenants pick one of them from a list the server
+// gives, and completes a credential of any tenant from the tenants used
+// lately.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -36,6 +38,7 @@ before(async () => {
     ['reader', tokenCreate(['--tenant', 'anonymous', '--role', 'read', '--name', 'reader'])],
     ['multi', tokenCreate(['--tenant', 'anonymous', '--tenant', 'team-b', '--role', 'read', '--name', 'multi'])],
     ['basic', tokenCreate(['--tenant', 'anonymous', '--role', 'read', '--user', 'ui-user', '--password-stdin'], PASSWORD)],
+    ['any', tokenCreate(['--tenant', '*', '--role', 'read', '--name', 'any'])],
   ];
   for (const [name, t] of made) tokens[name] = t.secret;
   server = await startServer({ KILN_AUTH_ENABLED: 'true' }, { dataDir: feeder.dataDir, config: made.map(([, t]) => t.entry).join('\n') });
@@ -122,20 +125,40 @@ test('a user and password sign in with Basic auth', async () => {
   await context.close();
 });
 
-test('a credential of two tenants gets the server\'s 403 until a tenant is picked, then sees that tenant only', async () => {
+test('a credential of two tenants picks one from the list the server gives, and sees that tenant only', async () => {
   const { page, context } = await uiPage(browser);
   await open(page, `${server.base}/`);
-  await signIn(page, { token: tokens.multi });
+  await signIn(page, { token: tokens.multi, tenant: 'team-c' });
   const error = page.locator('.k-error[role=alert]').first();
-  await until(page, () => !document.querySelector('.k-error[role=alert]')?.hasAttribute('hidden'));
-  assert.match(await error.textContent(), /several tenants.*anonymous, team-b/);
-  await page.fill('.k-tenant', 'team-b');
-  await page.locator('.k-tenant').dispatchEvent('change');
+  await until(page, () => /may not use tenant "team-c"/.test(document.querySelector('.k-error[role=alert]')?.textContent || ''));
+  const picker = page.locator('select.k-tenant');
+  await picker.waitFor();
+  const options = await picker.locator('option').evaluateAll((os) => os.map((o) => /** @type {HTMLOptionElement} */ (o).value));
+  assert.deepEqual(options, ['', 'anonymous', 'team-b'], 'the credential\'s tenants, none picked yet');
+  await picker.selectOption('team-b');
   await until(page, () => document.querySelectorAll('tr[data-service]').length > 0);
   assert.deepEqual(await services(page), ['team-b-app']);
+  assert.equal(await error.isVisible(), false);
+  assert.equal(await page.locator('select.k-tenant').inputValue(), 'team-b');
   await shots(page, 'signed-in-tenant');
-  await page.fill('.k-tenant', 'team-c');
-  await page.locator('.k-tenant').dispatchEvent('change');
-  await until(page, () => /may not use tenant "team-c"/.test(document.querySelector('.k-error[role=alert]')?.textContent || ''));
+  await page.locator('select.k-tenant').selectOption('anonymous');
+  await until(page, () => [...document.querySelectorAll('tr[data-service]')].some((r) => r.getAttribute('data-service') === 'go-app'));
+  assert.ok(!(await services(page)).includes('team-b-app'));
+  await context.close();
+});
+
+test('a credential of any tenant types one, completed from the tenants used lately', async () => {
+  const { page, context } = await uiPage(browser);
+  await open(page, `${server.base}/`);
+  await signIn(page, { token: tokens.any, tenant: 'team-b' });
+  assert.deepEqual(await services(page), ['team-b-app']);
+  const input = page.locator('input.k-tenant');
+  assert.equal(await input.inputValue(), 'team-b', 'free text: the server lists no tenants for "*"');
+  await input.fill('anonymous');
+  await input.dispatchEvent('change');
+  await until(page, () => [...document.querySelectorAll('tr[data-service]')].some((r) => r.getAttribute('data-service') === 'go-app'));
+  const recent = await page.locator('input.k-tenant').evaluate((i) => [.../** @type {HTMLInputElement} */ (i).list?.options || []].map((o) => o.value));
+  assert.deepEqual(recent, ['anonymous', 'team-b'], 'newest first');
+  assert.ok(!(await stored(page)).local.includes(tokens.any), 'the tenant names are kept, never the token');
   await context.close();
 });

@@ -61,6 +61,11 @@ test('the before/after preset splits the range at a point and shows each side\u2
   assert.ok(left.includes('slow') && !left.includes('fast'), left);
   assert.ok(right.includes('fast') && !right.includes('slow'), right);
   assert.match(await page.textContent('.k-compare-summary'), /Baseline .*comparison .*-/);
+  const cut = await page.evaluate(() => [...document.querySelectorAll('.k-side .k-table td.k-num')].filter((c) => c.scrollWidth > c.clientWidth).map((c) => c.textContent));
+  assert.deepEqual(cut, [], 'no value or share of a side’s table is cut');
+  const widths = await page.evaluate(() => [...document.querySelectorAll('select[aria-label="Time range"]')].map((s) => s.getBoundingClientRect().width));
+  assert.equal(widths.length, 3, 'the page’s range and each side’s');
+  assert.ok(widths.every((w) => w >= widths[0] - 1), `each side’s range select as wide as its options need: ${widths}`);
   await screenshot(page, 'compare-light');
   assert.deepEqual(errors, []);
   await context.close();

@@ -73,6 +73,31 @@ test('explore shows the hot function of the Python SDK and of the Go program', a
   await context.close();
 });
 
+test('explore asks for its catalog, timeline and flame graph at once, once each, with every module preloaded', async () => {
+  const { page, context, seen } = await uiPage(browser);
+  const events = /** @type {string[]} */ ([]);
+  const method = (/** @type {string} */ url) => url.split('/').pop();
+  page.on('request', (r) => r.method() === 'POST' && events.push(`ask ${method(r.url())}`));
+  page.on('response', (r) => r.request().method() === 'POST' && events.push(`answer ${method(r.url())}`));
+  await open(page, exploreGo());
+  assert.ok(await page.evaluate(() => window.kiln.nodeRect('main.step')), 'the graph is drawn');
+  const asked = events.filter((e) => e.startsWith('ask '));
+  assert.deepEqual(asked.filter((e) => e !== 'ask LabelNames').sort(), ['ask SelectMergeStacktraces', 'ask SelectSeries', 'ask Series'], events.join());
+  const catalogIn = events.indexOf('answer Series');
+  assert.ok(events.indexOf('ask SelectMergeStacktraces') < catalogIn, `the merge waits for no catalog: ${events.join()}`);
+  assert.ok(events.indexOf('ask SelectSeries') < catalogIn, `nor does the timeline: ${events.join()}`);
+  const modules = await page.evaluate(() => {
+    const preloaded = [...document.querySelectorAll('link[rel=modulepreload]')].map((l) => /** @type {HTMLLinkElement} */ (l).href);
+    const loaded = performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.endsWith('.js'));
+    return { preloaded, loaded };
+  });
+  const notPreloaded = modules.loaded.filter((m) => !/\/ui\/(early|main)\.js$/.test(m) && !modules.preloaded.includes(m));
+  assert.deepEqual(notPreloaded, [], 'every module the page loads was preloaded');
+  assert.ok(modules.preloaded.length >= 20, modules.preloaded.join());
+  assert.deepEqual(seen.errors, []);
+  await context.close();
+});
+
 test('dragging on the timeline selects a sub-range and redraws the flame graph', async () => {
   const { page, context } = await uiPage(browser);
   await open(page, exploreGo());
@@ -181,6 +206,12 @@ test('clicking a timeline point lists its profiles and opens one', async () => {
   assert.match(await totalText(page), /^This profile: 1\.09 s$/);
   assert.equal(await page.locator('.k-title').textContent(), `Profile ${id}`);
   assert.ok(await page.evaluate(() => window.kiln.nodeRect('main.step')));
+  assert.equal(await page.evaluate(() => window.kiln.view), 'both');
+  await page.waitForSelector('.k-table tbody tr');
+  const cut = await page.evaluate(() => [...document.querySelectorAll('.k-table td.k-num')].filter((c) => c.scrollWidth > c.clientWidth).map((c) => c.textContent));
+  assert.deepEqual(cut, [], 'no value or share of the table beside the graph is cut');
+  assert.equal(await page.locator('.k-graph-host .k-title').isVisible(), false, 'the shell names the service: the report’s title is not repeated');
+  assert.equal(await page.locator('.k-graph-host .k-facts').isVisible(), false);
   await shots(page, 'explore-exemplar-profile');
   await context.close();
 });

@@ -36,6 +36,13 @@ impl Server {
         Server { addr, child, data_dir }
     }
 
+    /// The server's process id (for the tests that sample it; the
+    /// connection tests do not use it).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM, as a service manager stops the server.
     pub fn terminate(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();

@@ -5,13 +5,12 @@
 
 import { el, button, labelledSelect } from '../../ui.js';
 import { formatValue } from '../../format.js';
-import { selectSeries, mergeStacktraces, labelNames } from '../api.js';
+import { selectSeries, labelNames } from '../api.js';
 import { update } from '../state.js';
 import { Timeline } from '../timeline.js';
-import { stepOf, formatTime, describeRange } from '../time.js';
+import { formatTime, describeRange } from '../time.js';
 import { mountFlame } from '../flame.js';
-
-const MAX_NODES = ['1024', '4096', '8192', '16384', '65536'];
+import { exploreQueries, bucket, MAX_NODES } from '../queries.js';
 const VIEWS = ['flamegraph', 'table', 'both', 'sandwich'];
 
 /**
@@ -19,67 +18,51 @@ const VIEWS = ['flamegraph', 'table', 'both', 'sandwich'];
  * @param {import('../shell.js').Context} ctx
  */
 export async function render(host, ctx) {
-  const p = ctx.route.params;
-  const maxNodes = MAX_NODES.includes(p.get('maxNodes') || '') ? /** @type {string} */ (p.get('maxNodes')) : '8192';
+  const q = exploreQueries(ctx);
+  const { maxNodes, step, at } = q;
   const unit = ctx.type.split(':')[2] || '';
-  const step = stepOf(ctx.range, 120);
   const bar = el('div', 'k-explore-bar');
   bar.append(labelledSelect('Max nodes', MAX_NODES.map((n) => [n, n]), maxNodes, (v) => update({ maxNodes: v })).wrap);
   const tl = el('div', 'k-timeline');
   tl.hidden = true;
   const exemplars = el('div', 'k-exemplars');
   exemplars.hidden = true;
-  const graph = el('div', 'k-graph-host');
+  const graph = el('div', 'k-graph-host k-explore-graph');
   host.append(bar, tl, exemplars, graph);
   const timeline = new Timeline(tl, unit, ctx.tz, {
     onSelect: (a, b) => update({ from: String(a), until: String(b), at: null, profile: null }),
     onPoint: (t) => update({ at: String(t), profile: null }),
   });
-  const at = Number(p.get('at') || NaN);
   if (at) timeline.marker = at;
   /** @type {any} */ (window).kilnUi = { timeline };
   // The timeline, the bucket's profiles and the flame graph load side by side.
-  const series = selectSeries({ type: ctx.type, selector: ctx.selector, start: ctx.range.start, end: ctx.range.end, step });
-  const drawTimeline = series.then((lines) => {
+  const drawTimeline = q.series().then((lines) => {
     tl.hidden = false;
     timeline.setData(lines.map((s) => ({ name: 'total', points: s.points })), ctx.range.start, ctx.range.end, step * 1000);
   });
   const listed = at ? listExemplars(exemplars, ctx, at, step) : null;
-  await Promise.all([drawTimeline, listed, drawGraph(graph, ctx, { unit, maxNodes: Number(maxNodes), at, step })]);
+  await Promise.all([drawTimeline, listed, drawGraph(graph, ctx, unit, q)]);
 }
 
 /**
  * The merged flame graph of the range, or the opened profile's.
  * @param {HTMLElement} host
  * @param {import('../shell.js').Context} ctx
- * @param {{unit: string, maxNodes: number, at: number, step: number}} o
+ * @param {string} unit
+ * @param {ReturnType<typeof exploreQueries>} q
  */
-async function drawGraph(host, ctx, o) {
-  const id = ctx.route.params.get('profile');
-  const window_ = id ? bucket(o.at || ctx.range.start, o.step) : ctx.range;
-  const fg = await mergeStacktraces({
-    type: ctx.type, selector: ctx.selector, start: window_.start, end: window_.end, maxNodes: o.maxNodes,
-    profileIds: id ? [id] : [],
-  });
+async function drawGraph(host, ctx, unit, q) {
+  const id = q.id;
+  const fg = await q.graph();
   const v = ctx.route.params.get('view') || '';
   const title = id ? `Profile ${id}` : ctx.service;
-  mountFlame(host, fg, { title, subject: ctx.selector, profileType: ctx.type, unit: o.unit }, {
+  mountFlame(host, fg, { title, subject: ctx.selector, profileType: ctx.type, unit }, {
     view: /** @type {any} */ (VIEWS.includes(v) ? v : undefined),
     onView: (view) => update({ view }, { replace: true, quiet: true }),
   });
   const what = id ? 'This profile' : `Merged over ${describeRange(ctx.range, ctx.tz)}`;
-  const total = el('div', 'k-busy', `${what}: ${formatValue(fg.total, o.unit)}`);
-  host.prepend(total);
-}
-
-/**
- * The time window of the timeline point at `t`: SelectSeries sums the
- * profiles of `(t - step, t]` into it.
- * @param {number} t
- * @param {number} step seconds
- */
-function bucket(t, step) {
-  return { start: t - step * 1000 + 1, end: t };
+  const total = el('div', 'k-busy', `${what}: ${formatValue(fg.total, unit)}`);
+  (host.querySelector('.k-heading') || host).prepend(total);
 }
 
 /**

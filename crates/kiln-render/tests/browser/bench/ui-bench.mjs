@@ -90,6 +90,20 @@ const transferred = (page) => page.evaluate(() => {
   return [sum(all), sum(all.filter((e) => /** @type {any} */ (e).initiatorType === 'fetch'))];
 });
 
+/**
+ * Where a first load's time went, ms since navigation: the page's HTML in,
+ * the last module in, each API call's start and end, the first paint.
+ */
+const path = (page) => page.evaluate(() => {
+  const [nav] = performance.getEntriesByType('navigation');
+  const res = /** @type {PerformanceResourceTiming[]} */ (performance.getEntriesByType('resource'));
+  const call = (/** @type {string} */ m) => res.find((e) => e.name.endsWith(`/${m}`));
+  const at = (/** @type {number | undefined} */ t) => Math.round(t || 0);
+  const out = { html: at(/** @type {PerformanceNavigationTiming} */ (nav).responseEnd), modules: at(Math.max(...res.filter((e) => e.name.endsWith('.js')).map((e) => e.responseEnd))) };
+  for (const m of ['Series', 'SelectSeries', 'SelectMergeStacktraces']) out[m] = `${at(call(m)?.startTime)}-${at(call(m)?.responseEnd)}`;
+  return { ...out, paint: at(window.kiln.marks.firstPaint) };
+});
+
 /** Drags across the middle fifth of the timeline; ms from pointerup to the new graph's first paint. */
 async function drag(page) {
   const box = await page.locator('.k-timeline svg').boundingBox();
@@ -133,11 +147,12 @@ const warm = await openUi(browser, url);
 await until(warm.page, () => window.kiln && window.kiln.marks.firstPaint);
 await warm.context.close();
 const nodes = await graphNodes(server.base, t0);
-const [loads, drags, bytes, reports] = [[], [], [], []];
+const [loads, drags, bytes, reports, paths] = [[], [], [], [], []];
 for (let i = 0; i < runs; i++) {
   const { page, context } = await openUi(browser, url);
   loads.push(await until(page, () => window.kiln && window.kiln.marks.firstPaint));
   bytes.push(await transferred(page));
+  paths.push(await path(page));
   drags.push(await drag(page));
   await context.close();
   const r = await openReport(browser, report);
@@ -155,3 +170,5 @@ console.log(`| UI: bytes transferred on first load (page, assets, API answers) |
 console.log(`| UI: of which API answers (catalog, timeline, flame graph) | ${kb(median(bytes.map((b) => b[1])))} |`);
 console.log(`| standalone report of the merged profile: first paint | ${ms(reports)} |`);
 console.log(`| standalone report: file size | ${kb(statSync(report).size)} |`);
+console.log('\nFirst loads, ms since navigation (HTML in, last module in, each call\'s start-end, first paint), by navigation time:');
+for (const [i, p] of [...paths.entries()].sort((a, b) => loads[a[0]] - loads[b[0]])) console.log(`  ${loads[i].toFixed(0)} ms: ${JSON.stringify(p)}`);
