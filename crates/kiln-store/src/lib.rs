@@ -32,10 +32,10 @@ mod read_rows;
 mod read_scan;
 mod read_span_rows;
 mod read_spans;
+mod recent;
 mod refresh;
 pub mod remote;
 mod section_cache;
-mod recent;
 mod store;
 mod symbol_cache;
 

@@ -19,9 +19,9 @@ use crate::merge::compute_rollups;
 use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
 use crate::partition::Partition;
 use crate::quarantine;
+use crate::recent::{segment_sums, Recent};
 use crate::refresh::{refresher, RefreshState};
 use crate::section_cache::SectionCache;
-use crate::recent::{segment_sums, Recent};
 use crate::symbol_cache::SymbolCache;
 
 /// The current time in Unix nanoseconds; injectable for tests.
