@@ -104,7 +104,10 @@ fn c_program_without_frame_pointers_gives_main_to_hot_with_its_measured_share() 
     assert!((in_hot - expected).abs() <= 3.0, "hot: observed {in_hot:.1}% expected {expected:.1}%");
     let summary = String::from_utf8_lossy(&out.stderr);
     let top = summary.split("top functions").nth(1).expect("a top-10 summary");
-    assert!(top.contains(" hot\n"), "{summary}");
+    // `step` is inlined into hot and cold, so it holds their self time; kernel
+    // frames, now named, may take the rest of the ten rows.
+    let first = top.lines().nth(2).expect("a first row");
+    assert!(first.ends_with(" step"), "{summary}");
     assert_eq!(files_ending(&dir.join("data/kiln/adhoc"), ".pb.gz").len(), 1, "the run is kept in the data dir");
     assert!(summary.contains("wrote "), "{summary}");
 }

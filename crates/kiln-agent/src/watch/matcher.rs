@@ -69,9 +69,11 @@ mod tests {
     fn a_sleeping_child_is_matched_by_pid_name_and_command_line_and_others_are_not() {
         let mut child = std::process::Command::new("sleep").arg("7.25").spawn().expect("spawn sleep");
         let pid = child.id();
-        // Until it has called exec, the child is a copy of this test.
+        // Until it has called exec, the child is a copy of this test; exec
+        // names the process before it lays out the new arguments.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while comm(pid).as_deref() != Some("sleep") && std::time::Instant::now() < deadline {
+        let execed = || comm(pid).as_deref() == Some("sleep") && cmdline(pid).is_some_and(|c| c.starts_with("sleep"));
+        while !execed() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert!(ProcessMatcher::Pid(pid).matches(pid));
