@@ -74,6 +74,17 @@ impl Catalog {
         t.values().filter(|o| o.meta.min_time_nanos <= end && o.meta.max_time_nanos >= start).cloned().collect()
     }
 
+    /// Drops the objects another object names as its sources (replaced by
+    /// a compaction, on any node); returns them.
+    pub fn remove_replaced(&mut self) -> Vec<ObjectInfo> {
+        let replaced: HashSet<String> = self.all().iter().flat_map(|o| o.meta.sources.iter().cloned()).collect();
+        let stale: Vec<ObjectInfo> = self.all().into_iter().filter(|o| replaced.contains(&o.meta.id)).collect();
+        for o in &stale {
+            self.remove(&o.meta.tenant, std::slice::from_ref(&o.meta.id));
+        }
+        stale
+    }
+
     /// Every object of every tenant.
     pub fn all(&self) -> Vec<ObjectInfo> {
         self.tenants.values().flat_map(|t| t.values().cloned()).collect()

@@ -132,7 +132,10 @@ impl Store {
         keep: impl Fn(&str) -> bool,
         pending: &mut Vec<(ObjectInfo, Instant)>,
     ) -> Result<()> {
-        let id = new_block_id(self.now());
+        if !self.hold_lease().await? {
+            return Ok(());
+        }
+        let id = new_block_id(self.now(), &self.inner.writer);
         let path = block_path(tenant, &id);
         let upload = self.inner.object_store.put_multipart(&path).await?;
         let mut out = Output { writer: WriteMultipart::new(upload), len: 0, partitions: Vec::new() };

@@ -14,6 +14,10 @@ pub enum ErrorKind {
     InvalidArgument,
     /// The store is shutting down.
     Closed,
+    /// An object was deleted (replaced by compaction on some node) while
+    /// it was being read; queries re-plan on it, so callers see it only
+    /// when that keeps happening.
+    Gone,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +63,8 @@ impl std::error::Error for Error {}
 
 impl From<object_store::Error> for Error {
     fn from(e: object_store::Error) -> Self {
-        Error::new(ErrorKind::Storage, e.to_string())
+        let kind = if matches!(e, object_store::Error::NotFound { .. }) { ErrorKind::Gone } else { ErrorKind::Storage };
+        Error::new(kind, e.to_string())
     }
 }
 

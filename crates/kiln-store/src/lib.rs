@@ -16,6 +16,7 @@ mod error;
 mod format;
 mod ingest;
 mod labels;
+mod lease;
 mod maintain;
 mod memory;
 mod merge;
@@ -31,6 +32,8 @@ mod read_rows;
 mod read_scan;
 mod read_span_rows;
 mod read_spans;
+mod refresh;
+pub mod remote;
 mod store;
 mod symbol_cache;
 
@@ -46,6 +49,7 @@ pub use ingest::{IngestProfile, IngestSeries, SAMPLE_LABELS_KEPT};
 pub use labels::{
     normalize as normalize_labels, AllSeries, Labels, LabelsEqual, SeriesFilter, SERVICE_NAME, UNKNOWN_SERVICE,
 };
+pub use lease::LeaseConfig;
 pub use memory::limit_malloc_arenas;
 pub use partition::{Dictionary, Partition, Rollup, Row, RowEntry, SampleLabel, SeriesInfo};
 pub use read::{Stats, TimeRange, Totals};

@@ -66,13 +66,28 @@ const LEVEL_CLOSED: u32 = 2;
 impl Store {
     /// One round of compaction and retention, then deletes what earlier
     /// rounds replaced.
+    /// With a lease configured, only the store holding it compacts,
+    /// applies retention and queues what other nodes' compactions replaced.
     pub async fn maintain(&self) -> Result<()> {
         let mut pending = self.inner.maintenance.lock().await;
-        let now = self.now();
-        for tenant in self.tenants() {
-            self.compact_tenant(&tenant, now, &mut pending).await?;
+        if self.hold_lease().await? {
+            if self.inner.config.refresh_interval.is_some() {
+                let stale = self.refresh().await?;
+                let now = Instant::now();
+                for o in stale {
+                    if !pending.iter().any(|(p, _)| p.path == o.path) {
+                        pending.push((o, now));
+                    }
+                }
+            }
+            let now = self.now();
+            for tenant in self.tenants() {
+                self.compact_tenant(&tenant, now, &mut pending).await?;
+            }
+            if self.lease_held() {
+                self.apply_retention(now, &mut pending);
+            }
         }
-        self.apply_retention(now, &mut pending);
         self.delete_pending(&mut pending, false).await?;
         self.inner.labels.sweep();
         Ok(())
@@ -154,6 +169,9 @@ impl Store {
         keep: impl Fn(&Partition) -> bool,
         pending: &mut Vec<(ObjectInfo, Instant)>,
     ) -> Result<()> {
+        if !self.hold_lease().await? {
+            return Ok(());
+        }
         let mut merger = PartitionMerger::default();
         for o in &sources {
             let bytes = objects::get(self.inner.object_store.as_ref(), &o.path).await?;
@@ -168,6 +186,9 @@ impl Store {
             merged.iter_mut().for_each(|p| compute_rollups(p, r));
         }
         let ids: Vec<String> = sources.iter().map(|o| o.meta.id.clone()).collect();
+        if !self.lease_held() {
+            return Ok(()); // lost while merging: the new holder compacts these
+        }
         let new = self.write_block(tenant, level, ids.clone(), merged, rollup_nanos.unwrap_or(0)).await?;
         let replaced = self.inner.catalog.write().expect("catalog lock").replace(tenant, &ids, new);
         let now = Instant::now();

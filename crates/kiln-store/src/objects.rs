@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use futures::TryStreamExt;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{decode_footer, decode_trailer, TRAILER_LEN};
@@ -153,12 +153,29 @@ pub fn block_path(tenant: &str, id: &str) -> Path {
     Path::from_iter([PREFIX, &tenant_segment(tenant), &format!("{id}{SUFFIX}")])
 }
 
-/// A new block id: creation time then a process-wide counter, so ids sort
-/// by creation and never repeat within a process.
-pub fn new_block_id(now_nanos: i64) -> String {
+/// A new block id: creation time, the writer's tag ([`writer_tag`]) and a
+/// process-wide counter, so ids sort by creation and never repeat, even
+/// between nodes writing to one bucket.
+pub fn new_block_id(now_nanos: i64, writer: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{:016x}-{:08x}-{:04x}", now_nanos.max(0), std::process::id(), n & 0xffff_ffff)
+    format!("{:016x}-{writer}-{:04x}", now_nanos.max(0), n & 0xffff_ffff)
+}
+
+/// What names one store instance in the ids of its blocks and in the
+/// compactor lease: the node id (letters, digits, `_` and `-` kept, at
+/// most 40 bytes) and 32 random bits, so two processes started with the
+/// same node id still never write the same name.
+pub fn writer_tag(node_id: &str) -> String {
+    use std::hash::{BuildHasher, RandomState};
+    let node: String =
+        node_id.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')).take(40).collect();
+    let random = RandomState::new().hash_one((std::process::id(), std::time::SystemTime::now())) as u32;
+    if node.is_empty() {
+        format!("{random:08x}")
+    } else {
+        format!("{node}-{random:08x}")
+    }
 }
 
 /// Writes an object; a failure names no file system path (see
@@ -172,17 +189,10 @@ pub async fn get(store: &dyn ObjectStore, path: &Path) -> Result<Bytes> {
     Ok(store.get(path).await?.bytes().await?)
 }
 
-/// Byte ranges of an object; `None` when the object is gone.
-pub async fn get_ranges(
-    store: &dyn ObjectStore,
-    path: &Path,
-    ranges: &[std::ops::Range<u64>],
-) -> Result<Option<Vec<Bytes>>> {
-    match store.get_ranges(path, ranges).await {
-        Ok(b) => Ok(Some(b)),
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+/// Byte ranges of an object; an `ErrorKind::Gone` error when the object
+/// is gone.
+pub async fn get_ranges(store: &dyn ObjectStore, path: &Path, ranges: &[std::ops::Range<u64>]) -> Result<Vec<Bytes>> {
+    Ok(store.get_ranges(path, ranges).await?)
 }
 
 pub async fn delete(store: &dyn ObjectStore, path: &Path) -> Result<()> {
@@ -193,15 +203,32 @@ pub async fn delete(store: &dyn ObjectStore, path: &Path) -> Result<()> {
     }
 }
 
+/// Every block object under the prefix: its path and size.
+pub async fn list_blocks(store: &dyn ObjectStore) -> Result<Vec<ObjectMeta>> {
+    let metas: Vec<ObjectMeta> = store.list(Some(&Path::from(PREFIX))).try_collect().await?;
+    Ok(metas.into_iter().filter(|m| m.location.as_ref().ends_with(SUFFIX)).collect())
+}
+
 /// Every block object under the prefix, with its footer read. Objects
 /// whose footer cannot be read are returned as errors beside the rest.
 pub async fn list(store: &dyn ObjectStore, labels: &LabelInterner) -> Result<(Vec<ObjectInfo>, Vec<(Path, Error)>)> {
-    let metas: Vec<_> = store.list(Some(&Path::from(PREFIX))).try_collect().await?;
+    read_footers(store, list_blocks(store).await?, labels).await
+}
+
+/// The footers of listed objects, as catalog entries; objects whose
+/// footer cannot be read are returned as errors beside the rest.
+pub async fn read_footers(
+    store: &dyn ObjectStore,
+    metas: Vec<ObjectMeta>,
+    labels: &LabelInterner,
+) -> Result<(Vec<ObjectInfo>, Vec<(Path, Error)>)> {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
-    for m in metas.into_iter().filter(|m| m.location.as_ref().ends_with(SUFFIX)) {
+    for m in metas {
         match read_meta(store, &m.location, m.size).await {
             Ok(meta) => ok.push(ObjectInfo::new(m.location, m.size, meta, labels)),
+            // Deleted between the listing and the read: not an error.
+            Err(e) if e.kind == ErrorKind::Gone => {}
             Err(e) => bad.push((m.location, e)),
         }
     }

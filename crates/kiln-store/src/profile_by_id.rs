@@ -7,6 +7,7 @@ use crate::labels::{get, Labels};
 use crate::objects::ObjectInfo;
 use crate::partition::{Partition, Row};
 use crate::read_partition::Part;
+use crate::read_scan::OnGone;
 use crate::store::Store;
 
 impl Store {
@@ -14,6 +15,10 @@ impl Store {
     /// together), with its labels. Row indexes are searched, and the
     /// profiles built, on the blocking pool.
     pub async fn profile_by_id(&self, tenant: &str, id: u128) -> Result<Vec<(Labels, Profile)>> {
+        self.replanning(|| self.profile_by_id_once(tenant, id)).await
+    }
+
+    async fn profile_by_id_once(&self, tenant: &str, id: u128) -> Result<Vec<(Labels, Profile)>> {
         let objects = self.inner.catalog.read().expect("catalog lock").objects(tenant);
         let with_rows: Vec<(ObjectInfo, usize)> = objects
             .into_iter()
@@ -27,14 +32,14 @@ impl Store {
                 found.push(at.clone());
             }
         };
-        let found = self.scan(with_rows, Part::Index, Vec::new(), holding, |found| found).await?;
+        let found = self.scan(with_rows, Part::Index, OnGone::Fail, Vec::new(), holding, |found| found).await?;
         let profiles = move |out: &mut Vec<(Labels, Profile)>, _: &(ObjectInfo, usize), p: &Partition| {
             for row in p.rows.iter().filter(|r| r.id == id) {
                 let labels = p.series[row.series as usize].labels.clone();
                 out.push((labels.clone(), row_profile(p, row, &labels)));
             }
         };
-        self.scan(found, Part::Rows, Vec::new(), profiles, |out| out).await
+        self.scan(found, Part::Rows, OnGone::Fail, Vec::new(), profiles, |out| out).await
     }
 }
 

@@ -16,6 +16,7 @@ use crate::partition::{Partition, SeriesInfo};
 use crate::pb;
 use crate::read_merge::MergedStacks;
 use crate::read_partition::{all_sections, decode_shared, Part};
+use crate::read_scan::OnGone;
 use crate::store::Store;
 
 /// An inclusive time range in Unix nanoseconds.
@@ -90,8 +91,9 @@ impl Store {
     }
 
     /// A partition's sections as `part` asks, decoded, from the cache or
-    /// by ranged reads of the object. `None` when the object is gone
-    /// (replaced meanwhile) or damaged (reported).
+    /// by ranged reads of the object. `None` when the object is damaged
+    /// (reported); an `ErrorKind::Gone` error when it was deleted (replaced
+    /// meanwhile: the caller re-plans).
     pub(crate) async fn load(
         &self,
         object: &ObjectInfo,
@@ -112,9 +114,7 @@ impl Store {
             return Ok(None);
         }
         let ranges: Vec<_> = wanted.iter().map(|s| s.offset..s.offset + s.length).collect();
-        let Some(fetched) = objects::get_ranges(self.inner.object_store.as_ref(), &object.path, &ranges).await? else {
-            return Ok(None);
-        };
+        let fetched = objects::get_ranges(self.inner.object_store.as_ref(), &object.path, &ranges).await?;
         let pm = pm.clone();
         let series: Vec<SeriesInfo> = series.iter().map(SeriesEntry::info).collect();
         let store = self.clone();
@@ -193,24 +193,11 @@ impl Store {
         group_by: &[String],
     ) -> Result<Totals> {
         let step = step_nanos.max(1);
-        let selected = self.select_with_rows(tenant, filter, range, group_by);
-        let visit = move |out: &mut Totals, sel: &Selected, p: &Partition| {
-            for row in &p.rows {
-                let Some(key) = sel.series.get(&row.series) else { continue };
-                if !range.contains(row.time_nanos) {
-                    continue;
-                }
-                // In i128: `range.start` may be far before the data (i64::MIN).
-                let offset = i128::from(row.time_nanos) - i128::from(range.start);
-                let k = (offset + i128::from(step) - 1).div_euclid(i128::from(step));
-                let t = (i128::from(range.start) + k * i128::from(step))
-                    .clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
-                let point = out.entry(key.clone()).or_default().entry(t).or_default();
-                point.0 = point.0.saturating_add(row.total);
-                point.1 += 1;
-            }
-        };
-        self.scan(selected, Part::Index, Totals::new(), visit, |out| out).await
+        self.replanning(|| {
+            let selected = self.select_with_rows(tenant, filter, range, group_by);
+            self.scan(selected, Part::Index, OnGone::Fail, Totals::new(), totals_visitor(range, step), |out| out)
+        })
+        .await
     }
 
     /// Labels of the matching series with data in the range.
@@ -253,6 +240,26 @@ impl Store {
         }
         s.series = series.len();
         s
+    }
+}
+
+/// Adds each selected row's total to the point of its step.
+fn totals_visitor(range: TimeRange, step: i64) -> impl FnMut(&mut Totals, &Selected, &Partition) + Send + 'static {
+    move |out: &mut Totals, sel: &Selected, p: &Partition| {
+        for row in &p.rows {
+            let Some(key) = sel.series.get(&row.series) else { continue };
+            if !range.contains(row.time_nanos) {
+                continue;
+            }
+            // In i128: `range.start` may be far before the data (i64::MIN).
+            let offset = i128::from(row.time_nanos) - i128::from(range.start);
+            let k = (offset + i128::from(step) - 1).div_euclid(i128::from(step));
+            let t = (i128::from(range.start) + k * i128::from(step)).clamp(i128::from(i64::MIN), i128::from(i64::MAX))
+                as i64;
+            let point = out.entry(key.clone()).or_default().entry(t).or_default();
+            point.0 = point.0.saturating_add(row.total);
+            point.1 += 1;
+        }
     }
 }
 

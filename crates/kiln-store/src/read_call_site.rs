@@ -13,6 +13,7 @@ use crate::partition::Partition;
 use crate::read::{Selected, TimeRange};
 use crate::read_partition::Part;
 use crate::read_rows::{row_ref, RowRef};
+use crate::read_scan::OnGone;
 use crate::store::Store;
 
 impl Store {
@@ -47,7 +48,7 @@ impl Store {
                 }
             }
         };
-        self.scan(selected, Part::Rows, state, visit, |state| state).await
+        self.scan(selected, Part::Rows, OnGone::Skip, state, visit, |state| state).await
     }
 
     /// [`Store::fold_rows_under`] for a visitor that borrows: the rows are

@@ -199,6 +199,19 @@ impl Store {
         group_by: &[String],
         rollups: bool,
     ) -> Result<O> {
+        self.replanning(|| self.merge_once(tenant, filter, range, group_by, rollups)).await
+    }
+
+    /// One plan of [`Store::merge_with`]; fails with `ErrorKind::Gone` when
+    /// a planned object was deleted meanwhile.
+    async fn merge_once<O: MergeOutput>(
+        &self,
+        tenant: &str,
+        filter: &dyn SeriesFilter,
+        range: TimeRange,
+        group_by: &[String],
+        rollups: bool,
+    ) -> Result<O> {
         let plans: Vec<(Selected, i64, Vec<_>)> = self
             .select(tenant, filter, range, group_by)
             .into_iter()

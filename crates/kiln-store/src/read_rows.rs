@@ -9,6 +9,7 @@ use crate::labels::{Labels, SeriesFilter};
 use crate::partition::Partition;
 use crate::read::{Selected, TimeRange};
 use crate::read_partition::Part;
+use crate::read_scan::OnGone;
 use crate::store::Store;
 
 /// One stored profile of a selected series.
@@ -45,7 +46,7 @@ impl Store {
                 }
             }
         };
-        self.scan(selected, Part::Index, state, visit, |state| state).await
+        self.scan(selected, Part::Index, OnGone::Skip, state, visit, |state| state).await
     }
 }
 

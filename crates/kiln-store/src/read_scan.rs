@@ -17,6 +17,9 @@ use crate::read::{Selected, LOADS_AT_ONCE};
 use crate::read_partition::Part;
 use crate::store::Store;
 
+/// Times a query is planned again before a deleted object fails it.
+const REPLANS: usize = 3;
+
 /// Something a scan visits: one partition of one object.
 pub(crate) trait Located {
     fn location(&self) -> (&ObjectInfo, usize);
@@ -34,6 +37,17 @@ impl Located for (ObjectInfo, usize) {
     }
 }
 
+/// What a scan does with a planned object that was deleted meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnGone {
+    /// Fails with `ErrorKind::Gone`, for a caller that re-plans
+    /// (`Store::replanning`).
+    Fail,
+    /// Skips it: for folds over the caller's state, which cannot be
+    /// started again (exemplars, heatmaps, spans).
+    Skip,
+}
+
 /// A blocking-pool task that panicked, as a storage error.
 pub(crate) fn join_error(e: tokio::task::JoinError) -> Error {
     Error::new(ErrorKind::Storage, format!("merge worker failed: {e}"))
@@ -43,11 +57,14 @@ impl Store {
     /// Loads `part` of each item's partition and, on a blocking-pool
     /// worker holding a merge permit, calls `visit` with `state`, the item
     /// and the partition, in the items' order, then `finish` with the
-    /// state. Partitions that are gone or damaged are skipped.
+    /// state. Damaged partitions are skipped; deleted ones as `on_gone`
+    /// says.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn scan<T, S, R>(
         &self,
         items: Vec<T>,
         part: Part,
+        on_gone: OnGone,
         state: S,
         mut visit: impl FnMut(&mut S, &T, &Partition) + Send + 'static,
         finish: impl FnOnce(S) -> R + Send + 'static,
@@ -70,7 +87,10 @@ impl Store {
         let mut loaded = futures::stream::iter(items)
             .map(|item| async move {
                 let (object, partition) = item.location();
-                let p = self.load(object, partition, part).await?;
+                let p = match self.load(object, partition, part).await {
+                    Err(e) if e.kind == ErrorKind::Gone && on_gone == OnGone::Skip => None,
+                    p => p?,
+                };
                 Ok::<_, Error>(p.map(|p| (item, p)))
             })
             .buffered(LOADS_AT_ONCE);
@@ -82,6 +102,29 @@ impl Store {
         }
         drop(tx);
         worker.await.map_err(join_error)
+    }
+
+    /// Runs a query, planning it again (after a catalog refresh when other
+    /// nodes share the object store) when an object it planned to read
+    /// was deleted meanwhile: compaction on some node replaced it, and the
+    /// fresh plan reads the replacement instead.
+    pub(crate) async fn replanning<T, Fut>(&self, mut run: impl FnMut() -> Fut) -> Result<T>
+    where
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut tries = 0;
+        loop {
+            match run().await {
+                Err(e) if e.kind == ErrorKind::Gone && tries < REPLANS => {
+                    tries += 1;
+                    tracing::info!("re-planning a query: {e}");
+                    if self.inner.config.refresh_interval.is_some() {
+                        self.refresh().await?;
+                    }
+                }
+                result => return result,
+            }
+        }
     }
 
     /// The selected partitions of the query that hold rows (not only

@@ -10,6 +10,7 @@ use crate::labels::{Labels, SeriesFilter};
 use crate::partition::{Partition, Row};
 use crate::read::{Selected, TimeRange};
 use crate::read_partition::Part;
+use crate::read_scan::OnGone;
 use crate::read_spans::{SPAN_ID, TRACE_ID};
 use crate::store::Store;
 
@@ -59,7 +60,7 @@ impl Store {
                 }
             }
         };
-        self.scan(selected, Part::Rows, state, visit, |state| state).await
+        self.scan(selected, Part::Rows, OnGone::Skip, state, visit, |state| state).await
     }
 }
 

@@ -16,6 +16,7 @@ use crate::partition::Partition;
 use crate::read::{Selected, TimeRange};
 use crate::read_merge::IdSpace;
 use crate::read_partition::Part;
+use crate::read_scan::OnGone;
 use crate::store::Store;
 
 /// The sample label naming a sample's span (`profile_id` is stored as it).
@@ -52,15 +53,18 @@ impl Store {
         if wanted.is_empty() {
             return Ok(Tree::new());
         }
-        let selected = self.select_with_rows(tenant, filter, range, &[]);
-        let key = key.to_owned();
-        let visit = move |sums: &mut Sums, sel: &Selected, p: &Partition| {
-            let samples = labelled_samples(p, sel, range, &key, &wanted);
-            if !samples.stack_ids.is_empty() {
-                sums.add(p, &samples);
-            }
-        };
-        self.scan(selected, Part::Rows, Sums::default(), visit, Sums::into_tree).await
+        self.replanning(|| {
+            let selected = self.select_with_rows(tenant, filter, range, &[]);
+            let (key, wanted) = (key.to_owned(), wanted.clone());
+            let visit = move |sums: &mut Sums, sel: &Selected, p: &Partition| {
+                let samples = labelled_samples(p, sel, range, &key, &wanted);
+                if !samples.stack_ids.is_empty() {
+                    sums.add(p, &samples);
+                }
+            };
+            self.scan(selected, Part::Rows, OnGone::Fail, Sums::default(), visit, Sums::into_tree)
+        })
+        .await
     }
 }
 

@@ -14,10 +14,12 @@ use crate::catalog::Catalog;
 use crate::dict::EncodedSymbols;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ingest::{Head, IngestProfile};
+use crate::lease::{LeaseConfig, LeaseState};
 use crate::merge::compute_rollups;
 use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
 use crate::partition::Partition;
 use crate::quarantine;
+use crate::refresh::{refresher, RefreshState};
 use crate::symbol_cache::SymbolCache;
 
 /// The current time in Unix nanoseconds; injectable for tests.
@@ -61,6 +63,20 @@ pub struct StoreConfig {
     /// clients down instead of growing the catalog without bound.
     pub max_pending_segments: usize,
     pub clock: Clock,
+    /// Names this node in the ids of the blocks it writes and in the
+    /// compactor lease (with a random part, see `objects::writer_tag`).
+    pub node_id: String,
+    /// Other nodes write to the same object store: list it this often and
+    /// bring the catalog in line (their new objects in, deleted and
+    /// replaced ones out; `refresh.rs`). Objects replaced before a crash
+    /// are then left to the lease holder's maintenance instead of being
+    /// deleted at open. `None`: this store is the only writer and the
+    /// catalog follows its own writes.
+    pub refresh_interval: Option<Duration>,
+    /// Maintenance (compaction, retention, deletion) runs only while this
+    /// store holds the compactor lease kept in the object store
+    /// (`lease.rs`). `None`: this store is the only maintainer.
+    pub lease: Option<LeaseConfig>,
 }
 
 impl Default for StoreConfig {
@@ -79,6 +95,9 @@ impl Default for StoreConfig {
             head_max_bytes: 32 << 20,
             max_pending_segments: 200,
             clock: Arc::new(system_now),
+            node_id: String::new(),
+            refresh_interval: None,
+            lease: None,
         }
     }
 }
@@ -110,6 +129,11 @@ pub(crate) struct Inner {
     /// Held by compaction, retention and deletion so they never overlap.
     pub maintenance: tokio::sync::Mutex<Vec<(ObjectInfo, Instant)>>,
     pub corrupt: Mutex<Vec<String>>,
+    /// This store's part of block ids and its name in the lease.
+    pub writer: String,
+    pub lease: Mutex<LeaseState>,
+    /// Serialises catalog refreshes and remembers what they skip.
+    pub refresh: tokio::sync::Mutex<RefreshState>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -128,8 +152,13 @@ impl Store {
         let labels = LabelInterner::default();
         let (listed, bad) = objects::list(object_store.as_ref(), &labels).await?;
         let (catalog, stale) = Catalog::from_listing(listed);
-        for o in stale {
-            objects::delete(object_store.as_ref(), &o.path).await?;
+        let shared = config.refresh_interval.is_some() || config.lease.is_some();
+        // Alone, this store deletes what a crash left replaced; shared, the
+        // lease holder does, after the delay queries on other nodes need.
+        if !shared {
+            for o in stale {
+                objects::delete(object_store.as_ref(), &o.path).await?;
+            }
         }
         let corrupt: Vec<String> = bad.iter().map(|(p, e)| format!("{p}: {e}")).collect();
         for (c, (path, e)) in corrupt.iter().zip(&bad) {
@@ -147,6 +176,7 @@ impl Store {
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
             labels,
+            writer: objects::writer_tag(&config.node_id),
             config,
             head: Mutex::new(Head::default()),
             flush_wanted: Notify::new(),
@@ -157,6 +187,8 @@ impl Store {
             catalog: RwLock::new(catalog),
             maintenance: tokio::sync::Mutex::new(Vec::new()),
             corrupt: Mutex::new(corrupt),
+            lease: Mutex::new(LeaseState::default()),
+            refresh: tokio::sync::Mutex::new(RefreshState::default()),
             shutdown,
         });
         let store = Store { inner, tasks: Arc::new(Mutex::new(Vec::new())) };
@@ -170,6 +202,13 @@ impl Store {
         if let Some(every) = self.inner.config.maintenance_interval {
             tasks.push(tokio::spawn(maintainer(self.clone(), every)));
         }
+        if let Some(every) = self.inner.config.refresh_interval {
+            tasks.push(tokio::spawn(refresher(self.clone(), every)));
+        }
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -260,7 +299,13 @@ impl Store {
     }
 
     fn header(&self, tenant: &str, level: u32, sources: Vec<String>, rollup_nanos: i64) -> BlockHeader {
-        BlockHeader { id: new_block_id(self.now()), tenant: tenant.to_owned(), level, sources, rollup_nanos }
+        BlockHeader {
+            id: new_block_id(self.now(), &self.inner.writer),
+            tenant: tenant.to_owned(),
+            level,
+            sources,
+            rollup_nanos,
+        }
     }
 
     /// Writes an encoded block; returns its catalog entry.
@@ -328,6 +373,7 @@ impl Store {
             let _ = t.await;
         }
         self.flush().await;
+        self.release_lease().await;
     }
 }
 
