@@ -33,7 +33,7 @@ impl From<kiln_store::Error> for QueryError {
     fn from(e: kiln_store::Error) -> Self {
         let kind = match e.kind {
             kiln_store::ErrorKind::InvalidArgument => ErrorKind::InvalidArgument,
-            kiln_store::ErrorKind::Closed => ErrorKind::Unavailable,
+            kiln_store::ErrorKind::Closed | kiln_store::ErrorKind::Gone => ErrorKind::Unavailable,
             _ => ErrorKind::Internal,
         };
         QueryError { kind, message: e.message }

@@ -17,7 +17,7 @@ mod sink;
 mod staging;
 mod store_metrics;
 
-pub use config::{new_token, new_user, Config, Connections, TokenEntry, UserEntry};
+pub use config::{new_token, new_user, Config, Connections, Role, Storage, TokenEntry, UserEntry};
 pub use error::ServerError;
 pub use query::{QueryLimits, StoreQuery};
 pub use server::{start, Running};

@@ -4,22 +4,25 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use kiln_api::auth::Authenticator;
 use kiln_api::{router, ApiState};
-use kiln_store::{Store, StoreConfig};
+use kiln_store::remote::{is_remote_url, object_store_from_url};
+use kiln_store::{LeaseConfig, Store, StoreConfig};
 use object_store::local::LocalFileSystem;
+use object_store::ObjectStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::adhoc::{AdhocDir, AdhocLimits};
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::error::ServerError;
 use crate::fd_limit::{connection_capacity, raise_open_file_limit};
 use crate::query::StoreQuery;
 use crate::serve::{serve, tls_acceptor, Serving};
-use crate::sink::StoreSink;
+use crate::sink::{RefusingSink, StoreSink};
 use crate::store_metrics::store_metrics;
 
 /// A started server: where it listens and how to stop it.
@@ -46,10 +49,16 @@ impl Running {
 }
 
 fn api_state(config: &Config, store: Store, adhoc: AdhocDir, auth: Option<Authenticator>) -> ApiState {
-    let mut state = ApiState::new(Arc::new(StoreSink(store.clone())));
+    let sink: Arc<dyn kiln_api::IngestSink> = match config.role.ingests() {
+        true => Arc::new(StoreSink(store.clone())),
+        false => Arc::new(RefusingSink(config.role)),
+    };
+    let mut state = ApiState::new(sink);
     state.auth = auth.map(Arc::new);
     state.metrics.add_source(store_metrics(store.clone()));
-    state.query = Some(Arc::new(StoreQuery(store, config.query_limits())));
+    if config.role.queries() {
+        state.query = Some(Arc::new(StoreQuery(store, config.query_limits())));
+    }
     state.adhoc = Some(Arc::new(adhoc));
     state.body_limit = config.max_body_bytes;
     let l = &mut state.limits;
@@ -65,12 +74,18 @@ fn api_state(config: &Config, store: Store, adhoc: AdhocDir, auth: Option<Authen
     state
 }
 
-/// Opens the store and starts serving; `signals` makes SIGINT/SIGTERM stop
-/// it gracefully.
-pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool) -> Result<Running, ServerError> {
-    // A wrong credential entry stops the start before anything is opened.
-    let auth = config.authenticator()?;
-    let data_dir = config.data_dir(env);
+/// The object store the configuration names: a bucket, or the `store`
+/// directory under the data directory (fsync'd, partial uploads of an
+/// earlier crash removed).
+fn open_object_store(config: &Config, data_dir: &Path) -> Result<Arc<dyn ObjectStore>, ServerError> {
+    if let Some(url) = &config.storage.url {
+        if !is_remote_url(url) {
+            return Err(ServerError::Config(format!(
+                "storage url {url:?}: use s3://, gs:// or az://; local disk is the default (--data-dir)"
+            )));
+        }
+        return Ok(object_store_from_url(url, &config.storage.remote_options())?);
+    }
     let store_dir = data_dir.join("store");
     std::fs::create_dir_all(&store_dir)?;
     let removed = crate::staging::remove_staging_files(&store_dir)?;
@@ -78,19 +93,66 @@ pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool
         tracing::info!("removed {removed} partial uploads left by an earlier crash");
     }
     let fs = LocalFileSystem::new_with_prefix(&store_dir).map_err(kiln_store::Error::from)?.with_fsync(true);
-    let store_config = StoreConfig {
+    Ok(Arc::new(fs))
+}
+
+/// The store's configuration for this role: a node that shares its object
+/// store (any role but `all`, or `all` on a bucket) refreshes its catalog
+/// by listing, and maintains only under the compactor lease.
+fn store_config(config: &Config) -> StoreConfig {
+    let role = config.role;
+    let shared = role != Role::All || config.storage.is_remote();
+    let defaults = StoreConfig::default();
+    StoreConfig {
         retention_max_age: config.retention_max_age,
         retention_max_bytes: config.retention_max_bytes,
-        ..StoreConfig::default()
-    };
-    let store = Store::open(Arc::new(fs), store_config).await?;
+        cache_bytes: config.storage.cache_bytes,
+        maintenance_interval: defaults.maintenance_interval.filter(|_| role.compacts()),
+        node_id: config.node_id.clone().unwrap_or_else(host_name),
+        refresh_interval: shared.then_some(config.storage.refresh_interval),
+        lease: (shared && role.compacts()).then(LeaseConfig::default),
+        // Queries on other nodes plan with catalogs up to a refresh old.
+        delete_delay: if shared {
+            defaults.delete_delay.max(4 * config.storage.refresh_interval)
+        } else {
+            defaults.delete_delay
+        },
+        ..defaults
+    }
+}
+
+/// This machine's name, the default node id.
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    if ok {
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        String::from("kiln")
+    }
+}
+
+/// Opens the store and starts serving; `signals` makes SIGINT/SIGTERM stop
+/// it gracefully.
+pub async fn start(config: Config, env: &BTreeMap<String, String>, signals: bool) -> Result<Running, ServerError> {
+    // A wrong credential entry stops the start before anything is opened.
+    let auth = config.authenticator()?;
+    let data_dir = config.data_dir(env);
+    let store = Store::open(open_object_store(&config, &data_dir)?, store_config(&config)).await?;
     // Where `kiln adhoc` saves its runs when both use the default data directory.
     let adhoc_limits = AdhocLimits { max_bytes: config.adhoc_max_bytes, max_age: config.adhoc_max_age };
     let adhoc = AdhocDir::open(data_dir.join("adhoc"), adhoc_limits)?;
     let app = router(api_state(&config, store.clone(), adhoc, auth));
     let serving = serving(&config).await?;
     let addr = serving.listener.local_addr()?;
-    tracing::info!("kiln server listening on {addr}, data in {}", data_dir.display());
+    match &config.storage.url {
+        Some(url) => tracing::info!("kiln server ({}) listening on {addr}, data in {url}", config.role.name()),
+        None => {
+            tracing::info!("kiln server ({}) listening on {addr}, data in {}", config.role.name(), data_dir.display())
+        }
+    }
     if !config.auth_enabled && !addr.ip().is_loopback() {
         tracing::warn!(
             "authentication is off and {addr} is reachable from other machines: anyone who reaches it reads and \

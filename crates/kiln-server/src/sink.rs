@@ -4,6 +4,7 @@ use futures::future::BoxFuture;
 use kiln_api::{IngestSink, Ingested, SinkError, SinkErrorKind};
 use kiln_store::{ErrorKind, IngestProfile, IngestSeries, Store};
 
+use crate::config::Role;
 use crate::redact::without_paths;
 
 pub struct StoreSink(pub Store);
@@ -28,12 +29,24 @@ impl IngestSink for StoreSink {
     }
 }
 
+/// The sink of a node that does not ingest (querier, compactor): every
+/// write is refused with 503 and where to send it instead.
+pub struct RefusingSink(pub Role);
+
+impl IngestSink for RefusingSink {
+    fn ingest<'a>(&'a self, _tenant: &'a str, _profiles: Vec<Ingested>) -> BoxFuture<'a, Result<(), SinkError>> {
+        let message =
+            format!("this node runs as {}: send profiles to an ingester (or a node of role all)", self.0.name());
+        Box::pin(async move { Err(SinkError::new(SinkErrorKind::Unavailable, message)) })
+    }
+}
+
 /// What a store failure means to the client: a failing object store or a
 /// store shutting down is worth retrying (503); damage is ours (500). The
 /// client never sees a file system path: the log has the whole message.
 fn sink_error(e: kiln_store::Error) -> SinkError {
     let kind = match e.kind {
-        ErrorKind::Storage | ErrorKind::Closed => SinkErrorKind::Unavailable,
+        ErrorKind::Storage | ErrorKind::Closed | ErrorKind::Gone => SinkErrorKind::Unavailable,
         ErrorKind::InvalidArgument => SinkErrorKind::InvalidArgument,
         ErrorKind::Corrupt | ErrorKind::UnsupportedVersion => SinkErrorKind::Internal,
     };

@@ -24,6 +24,28 @@ pub struct ServerArgs {
     /// Drop the oldest data while the store is larger than this many bytes.
     #[arg(long)]
     retention_max_bytes: Option<u64>,
+    /// Keep the data in an object store: s3://BUCKET/PREFIX, gs://... or
+    /// az://... [default: the data directory]. Credentials from the config
+    /// file's [storage] table, KILN_STORAGE_* or the store's own AWS_*
+    /// (GOOGLE_*, AZURE_*) variables.
+    #[arg(long, value_name = "URL")]
+    storage: Option<String>,
+    /// Endpoint of an S3-compatible store (e.g. http://127.0.0.1:3900).
+    #[arg(long, value_name = "URL")]
+    storage_endpoint: Option<String>,
+    #[arg(long, value_name = "REGION")]
+    storage_region: Option<String>,
+    /// Path-style S3 requests (Garage, MinIO).
+    #[arg(long)]
+    storage_path_style: bool,
+    /// What this process does: all, ingester, querier or compactor
+    /// [default: all].
+    #[arg(long)]
+    role: Option<String>,
+    /// This node's name in block ids and the compactor lease [default: the
+    /// host name].
+    #[arg(long)]
+    node_id: Option<String>,
 }
 
 impl ServerArgs {
@@ -38,6 +60,12 @@ impl ServerArgs {
         set("data_dir", self.data_dir.as_ref().map(|d| d.display().to_string()));
         set("retention_max_age", self.retention_max_age.clone());
         set("retention_max_bytes", self.retention_max_bytes.map(|b| b.to_string()));
+        set("storage_url", self.storage.clone());
+        set("storage_endpoint", self.storage_endpoint.clone());
+        set("storage_region", self.storage_region.clone());
+        set("storage_path_style", self.storage_path_style.then(|| "true".to_owned()));
+        set("role", self.role.clone());
+        set("node_id", self.node_id.clone());
         f
     }
 }

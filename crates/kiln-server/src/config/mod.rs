@@ -13,6 +13,7 @@ mod connections;
 mod durations;
 mod limits;
 mod sources;
+mod storage;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 
 use crate::error::ServerError;
 pub use connections::{enabled, Connections};
+pub use storage::{Role, Storage};
 
 pub use auth::{new_token, new_user, TokenEntry, UserEntry};
 
@@ -88,6 +90,14 @@ pub struct Config {
     pub auth_users: Vec<UserEntry>,
     /// With auth on, `/metrics` without a credential (no tenant named).
     pub metrics_public: bool,
+    /// What this process does: `all`, `ingester`, `querier`, `compactor`.
+    pub role: Role,
+    /// Names this node in block ids and the compactor lease; the host name
+    /// by default.
+    pub node_id: Option<String>,
+    /// The `[storage]` table and `storage_*` keys (`storage.rs`).
+    #[serde(skip)]
+    pub storage: Storage,
 }
 
 impl Default for Config {
@@ -120,6 +130,9 @@ impl Default for Config {
             auth_tokens: Vec::new(),
             auth_users: Vec::new(),
             metrics_public: false,
+            role: Role::All,
+            node_id: None,
+            storage: Storage::default(),
         }
     }
 }
@@ -145,8 +158,11 @@ impl Config {
         let invalid = |e: serde::de::value::Error| ServerError::Config(e.to_string());
         let connections: Connections = layers.split_off(Connections::keys()).deserialize().map_err(invalid)?;
         connections.tls_files().map_err(ServerError::Config)?;
+        let storage_keys = [&[storage::TABLE][..], Storage::keys()].concat();
+        let storage = layers.split_off(&storage_keys).nested(storage::TABLE).map_err(ServerError::Config)?;
+        let storage: Storage = storage.deserialize().map_err(invalid)?;
         let config: Config = layers.deserialize().map_err(invalid)?;
-        Ok(Config { connections, ..config })
+        Ok(Config { connections, storage, ..config })
     }
 
     /// The fields of [`Config`] itself; [`Connections::keys`] are the others.
@@ -156,7 +172,7 @@ impl Config {
 
     /// Every key a file, the environment or a flag can set.
     fn all_keys() -> Vec<&'static str> {
-        [Config::keys(), Connections::keys()].concat()
+        [Config::keys(), Connections::keys(), Storage::keys()].concat()
     }
 
     /// One warning per `KILN_*` variable that sets no key, naming the

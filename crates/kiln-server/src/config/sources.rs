@@ -54,6 +54,29 @@ impl Layers {
         Layers(taken)
     }
 
+    /// The keys of the file's `[table]` and the flat `table_key` keys of
+    /// any layer, as one struct's keys (`key`); a flat key, set by the
+    /// environment or a flag, wins over the file's table.
+    pub fn nested(self, table: &str) -> Result<Layers, String> {
+        let prefix = format!("{table}_");
+        let mut out = BTreeMap::new();
+        let mut flat = Vec::new();
+        for (key, source) in self.0 {
+            if key == table {
+                let Value::Toml(toml::Value::Table(t)) = source.value else {
+                    return Err(format!("{table} must be a table ([{table}])"));
+                };
+                for (k, v) in t {
+                    out.insert(k.clone(), Source { key: format!("{table}.{k}"), value: Value::Toml(v) });
+                }
+            } else if let Some(k) = key.strip_prefix(&prefix) {
+                flat.push((k.to_owned(), source));
+            }
+        }
+        out.extend(flat);
+        Ok(Layers(out))
+    }
+
     pub fn deserialize<'de, T: Deserialize<'de>>(self) -> Result<T, Error> {
         T::deserialize(MapDeserializer::new(self.0.into_iter()))
     }
