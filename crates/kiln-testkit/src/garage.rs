@@ -175,12 +175,15 @@ impl GarageCluster {
         Ok(())
     }
 
-    /// Starts node `i` again over its directories and waits until it reports
-    /// the cluster fully operational.
+    /// Starts node `i` again over its directories and waits until every
+    /// running node reports the cluster fully operational.
     pub fn restart_node(&mut self, i: usize) -> Result<(), Error> {
         self.kill_node(i)?;
         self.spawn(i)?;
-        self.wait_operational(i)
+        for n in (0..self.nodes.len()).filter(|&n| self.is_running(n)) {
+            self.wait_operational(n)?;
+        }
+        Ok(())
     }
 
     /// Whether node `i`'s process is running.
