@@ -107,6 +107,7 @@ fn store_config(config: &Config) -> StoreConfig {
         retention_max_age: config.retention_max_age,
         retention_max_bytes: config.retention_max_bytes,
         cache_bytes: config.storage.cache_bytes,
+        section_cache_bytes: if config.storage.is_remote() { config.storage.section_cache_bytes } else { 0 },
         maintenance_interval: defaults.maintenance_interval.filter(|_| role.compacts()),
         node_id: config.node_id.clone().unwrap_or_else(host_name),
         refresh_interval: shared.then_some(config.storage.refresh_interval),

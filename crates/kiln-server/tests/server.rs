@@ -80,7 +80,7 @@ fn unknown_kiln_environment_variables_are_warnings_not_errors() {
 #[test]
 fn the_keys_are_the_config_fields() {
     let keys = Config::keys();
-    assert_eq!(keys.len(), 25, "{keys:?}");
+    assert_eq!(keys.len(), 27, "{keys:?}");
     assert_eq!((keys[0], keys[11], keys[18]), ("listen", "reject_newer_than", "max_query_nodes"));
 }
 

@@ -48,9 +48,36 @@ impl Error {
             io = s.downcast_ref::<std::io::Error>().or(io);
             source = s.source();
         }
-        let cause = io.map_or_else(|| "the object store failed (see the server log)".to_owned(), |io| io.to_string());
+        let cause = io
+            .map(|io| io.to_string())
+            .or_else(|| http_cause(&e))
+            .unwrap_or_else(|| "the object store failed (see the server log)".to_owned());
         Error::new(ErrorKind::Storage, format!("{what} failed: {cause}"))
     }
+}
+
+/// What a remote object store did, without its URL: the status it kept
+/// answering, or that it could not be reached or timed out.
+fn http_cause(e: &object_store::Error) -> Option<String> {
+    use object_store::client::{HttpError, HttpErrorKind};
+    const STATUS: &str = "status code: ";
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(http) = s.downcast_ref::<HttpError>() {
+            match http.kind() {
+                HttpErrorKind::Timeout => return Some("the object store did not answer in time".into()),
+                HttpErrorKind::Connect => return Some("the object store could not be reached".into()),
+                _ => {}
+            }
+        }
+        let text = s.to_string();
+        if let Some(at) = text.find(STATUS) {
+            let status = text[at + STATUS.len()..].split(':').next().unwrap_or_default().trim();
+            return Some(format!("the object store answered {status}"));
+        }
+        source = s.source();
+    }
+    None
 }
 
 impl fmt::Display for Error {

@@ -53,6 +53,12 @@ pub struct LeaseState {
     claimed_at: Option<Instant>,
 }
 
+/// Now, in Unix nanoseconds, by the system clock: the lease is about real
+/// time, whatever clock the store's data follows.
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64)
+}
+
 /// The lease object's content: the holder and the expiry (Unix nanos).
 fn encode(holder: &str, expires_nanos: i64) -> Bytes {
     Bytes::from(format!("{holder}\n{expires_nanos}\n"))
@@ -79,9 +85,16 @@ impl Store {
                 return Ok(true);
             }
         }
+        let was_held = self.inner.lease.lock().expect("lease lock").held_until.is_some();
         let held = self.claim(cfg).await;
         if !matches!(held, Ok(true)) {
             self.inner.lease.lock().expect("lease lock").held_until = None;
+        }
+        match (&held, was_held) {
+            (Ok(true), false) => tracing::info!("holding the compactor lease as {}", self.inner.writer),
+            (Ok(false), true) => tracing::warn!("lost the compactor lease to another node"),
+            (Err(e), true) => tracing::warn!("could not renew the compactor lease: {e}"),
+            _ => {}
         }
         held
     }
@@ -95,12 +108,12 @@ impl Store {
     async fn claim(&self, cfg: LeaseConfig) -> Result<bool> {
         let me = &self.inner.writer;
         if let Some((holder, expires)) = self.read_lease().await? {
-            if &holder != me && expires > self.now() {
+            if &holder != me && expires > wall_clock() {
                 return Ok(false);
             }
         }
         let started = Instant::now();
-        let expires = self.now().saturating_add(cfg.ttl.as_nanos() as i64);
+        let expires = wall_clock().saturating_add(cfg.ttl.as_nanos() as i64);
         let path = Path::from(LEASE_PATH);
         self.inner.object_store.put(&path, PutPayload::from(encode(me, expires))).await?;
         tokio::time::sleep(cfg.settle).await;

@@ -34,6 +34,7 @@ mod read_span_rows;
 mod read_spans;
 mod refresh;
 pub mod remote;
+mod section_cache;
 mod store;
 mod symbol_cache;
 

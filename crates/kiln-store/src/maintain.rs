@@ -223,16 +223,21 @@ impl Store {
         *pending = keep;
         for (o, _) in due {
             objects::delete(self.inner.object_store.as_ref(), &o.path).await?;
-            self.inner.cache.forget(&o.meta.id);
+            self.forget_cached(&o.meta.id);
         }
         Ok(())
     }
 
     /// Deletes every profile of one service of a tenant, from compacted
     /// blocks too. Data accepted before the call is included.
+    /// With a lease configured, only its holder deletes.
     pub async fn delete_service(&self, tenant: &str, service: &str) -> Result<()> {
         self.flush().await;
         let mut pending = self.inner.maintenance.lock().await;
+        if !self.hold_lease().await? {
+            let holder = "another node holds the compactor lease: delete through it";
+            return Err(crate::Error::new(crate::ErrorKind::InvalidArgument, holder));
+        }
         let objects = self.inner.catalog.read().expect("catalog lock").objects(tenant);
         for o in objects.into_iter().filter(|o| o.meta.partitions.iter().any(|p| p.service == service)) {
             if o.meta.partitions.len() == 1 {
@@ -240,7 +245,7 @@ impl Store {
                 // would mark it as superseded after a crash.
                 self.inner.catalog.write().expect("catalog lock").remove(tenant, std::slice::from_ref(&o.meta.id));
                 objects::delete(self.inner.object_store.as_ref(), &o.path).await?;
-                self.inner.cache.forget(&o.meta.id);
+                self.forget_cached(&o.meta.id);
                 continue;
             }
             if o.meta.level == consolidate::LEVEL_CONSOLIDATED {

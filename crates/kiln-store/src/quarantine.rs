@@ -62,7 +62,7 @@ impl Store {
         if removed.is_empty() {
             return;
         }
-        self.inner.cache.forget(&object.meta.id);
+        self.forget_cached(&object.meta.id);
         self.report_corrupt(format!("{}: {reason}", object.path));
         move_aside(self.inner.object_store.as_ref(), &object.path).await;
     }

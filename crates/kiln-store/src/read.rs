@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use kiln_model::Tree;
 
 use crate::consolidate::LEVEL_CONSOLIDATED;
@@ -113,8 +114,7 @@ impl Store {
             self.quarantine(object, format!("partition {partition}: a section lies outside the object")).await;
             return Ok(None);
         }
-        let ranges: Vec<_> = wanted.iter().map(|s| s.offset..s.offset + s.length).collect();
-        let fetched = objects::get_ranges(self.inner.object_store.as_ref(), &object.path, &ranges).await?;
+        let fetched = self.fetch_sections(object, &wanted).await?;
         let pm = pm.clone();
         let series: Vec<SeriesInfo> = series.iter().map(SeriesEntry::info).collect();
         let store = self.clone();
@@ -137,6 +137,24 @@ impl Store {
                 Ok(None)
             }
         }
+    }
+
+    /// The bytes of `wanted` sections of an object, from the section cache
+    /// or by one ranged request for those it lacks.
+    async fn fetch_sections(&self, object: &ObjectInfo, wanted: &[pb::Section]) -> Result<Vec<Bytes>> {
+        let key = |s: &pb::Section| (object.meta.id.clone(), s.offset, s.length);
+        let mut out: Vec<Option<Bytes>> = wanted.iter().map(|s| self.inner.sections.get(&key(s))).collect();
+        let missing: Vec<usize> = (0..wanted.len()).filter(|&i| out[i].is_none()).collect();
+        if !missing.is_empty() {
+            let ranges: Vec<_> =
+                missing.iter().map(|&i| wanted[i].offset..wanted[i].offset + wanted[i].length).collect();
+            let fetched = objects::get_ranges(self.inner.object_store.as_ref(), &object.path, &ranges).await?;
+            for (&i, bytes) in missing.iter().zip(fetched) {
+                self.inner.sections.insert(key(&wanted[i]), bytes.clone());
+                out[i] = Some(bytes);
+            }
+        }
+        Ok(out.into_iter().map(|b| b.expect("every section was found or fetched")).collect())
     }
 
     /// Merged call trees of the matching series over the range, one per

@@ -59,7 +59,6 @@ impl Store {
     /// and the partition, in the items' order, then `finish` with the
     /// state. Damaged partitions are skipped; deleted ones as `on_gone`
     /// says.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn scan<T, S, R>(
         &self,
         items: Vec<T>,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use object_store::path::Path;
 
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::objects::{self, ObjectInfo};
 use crate::quarantine;
 use crate::store::Store;
@@ -20,7 +20,7 @@ pub struct RefreshState {
     /// Listed objects that another object replaces, by path: not read
     /// again while they wait for the lease holder to delete them.
     stale: HashMap<Path, ObjectInfo>,
-    /// Listed objects whose footer could not be read.
+    /// Listed objects whose footer is damaged or of a newer format.
     unreadable: HashSet<Path>,
 }
 
@@ -46,7 +46,9 @@ impl Store {
             tracing::warn!("skipping unreadable block {path}: {e}");
             if quarantine::is_damage(&e) && self.lease_held() {
                 quarantine::move_aside(self.inner.object_store.as_ref(), &path).await;
-            } else {
+            } else if e.kind != ErrorKind::Storage {
+                // Damaged, or a newer format: not read again while listed.
+                // A failed request is tried again at the next refresh.
                 state.unreadable.insert(path);
             }
         }
@@ -66,7 +68,7 @@ impl Store {
             (gone, catalog.remove_replaced())
         };
         for o in gone.iter().chain(&stale) {
-            self.inner.cache.forget(&o.meta.id);
+            self.forget_cached(&o.meta.id);
         }
         for o in &stale {
             state.stale.insert(o.path.clone(), o.clone());

@@ -31,7 +31,8 @@ pub struct RemoteOptions {
     pub path_style: bool,
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<String>,
-    /// Plain HTTP; `None` allows it exactly when the endpoint is `http://`.
+    /// Plain HTTP; `None` follows `AWS_ALLOW_HTTP`, else allows it exactly
+    /// when the endpoint (this one or `AWS_ENDPOINT_URL`) is `http://`.
     pub allow_http: Option<bool>,
     /// Retries of one request: on 5xx, 429 and timeouts, with backoff.
     pub retry: RetryConfig,
@@ -79,8 +80,15 @@ pub fn object_store_from_url(url: &str, options: &RemoteOptions) -> Result<Arc<d
     if bucket.is_empty() {
         return Err(invalid(format!("{url:?} names no bucket")));
     }
-    let allow_http =
-        options.allow_http.unwrap_or_else(|| options.endpoint.as_deref().is_some_and(|e| e.starts_with("http://")));
+    // The client options given below replace those the builders read from
+    // the environment, so `AWS_ALLOW_HTTP` and an `http://` endpoint from
+    // `AWS_ENDPOINT_URL` are honoured here.
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let endpoint = options.endpoint.clone().or_else(|| env("AWS_ENDPOINT_URL")).or_else(|| env("AWS_ENDPOINT"));
+    let allow_http = options
+        .allow_http
+        .or_else(|| env("AWS_ALLOW_HTTP").map(|v| v.eq_ignore_ascii_case("true")))
+        .unwrap_or_else(|| endpoint.as_deref().is_some_and(|e| e.starts_with("http://")));
     let client = ClientOptions::new()
         .with_timeout(options.timeout)
         .with_connect_timeout(options.connect_timeout)
@@ -161,7 +169,7 @@ mod tests {
     fn a_url_without_bucket_or_with_an_unknown_scheme_is_refused() {
         let o = RemoteOptions::default();
         for bad in ["s3://", "ftp://bucket/x", "bucket/x"] {
-            let e = object_store_from_url(bad, &o).err().expect(bad);
+            let e = object_store_from_url(bad, &o).expect_err(bad);
             assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad}: {e}");
         }
     }
@@ -177,6 +185,8 @@ mod tests {
             ..RemoteOptions::default()
         };
         let store = object_store_from_url("s3://bucket/some/prefix", &o).expect("opens");
+        assert!(store.to_string().contains("some/prefix"), "{store}");
+        let store = object_store_from_url("s3://bucket", &o).expect("opens");
         assert!(store.to_string().contains("bucket"), "{store}");
         assert!(is_remote_url("s3://b") && is_remote_url("gs://b") && !is_remote_url("/var/lib/kiln"));
     }

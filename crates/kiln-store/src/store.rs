@@ -20,6 +20,7 @@ use crate::objects::{self, block_path, new_block_id, LabelInterner, ObjectInfo};
 use crate::partition::Partition;
 use crate::quarantine;
 use crate::refresh::{refresher, RefreshState};
+use crate::section_cache::SectionCache;
 use crate::symbol_cache::SymbolCache;
 
 /// The current time in Unix nanoseconds; injectable for tests.
@@ -52,6 +53,9 @@ pub struct StoreConfig {
     pub retention_max_bytes: Option<u64>,
     /// Bound on the decoded-partition cache.
     pub cache_bytes: usize,
+    /// Bound on the cache of fetched section bytes; 0 (the default, for
+    /// local disk) keeps none.
+    pub section_cache_bytes: usize,
     /// The head (rows accepted, not yet in a segment) is flushed early when
     /// it holds about this many bytes, and ingestion waits while it holds
     /// twice as many (a slow object store pushes back on clients instead of
@@ -92,6 +96,7 @@ impl Default for StoreConfig {
             retention_max_age: None,
             retention_max_bytes: None,
             cache_bytes: 64 << 20,
+            section_cache_bytes: 0,
             head_max_bytes: 32 << 20,
             max_pending_segments: 200,
             clock: Arc::new(system_now),
@@ -121,6 +126,8 @@ pub(crate) struct Inner {
     pub maintained: Notify,
     pub catalog: RwLock<Catalog>,
     pub cache: PartitionCache,
+    /// Section bytes fetched from a remote store (`section_cache.rs`).
+    pub sections: SectionCache,
     /// Decoded symbol tables shared by byte-identical `symbols` sections.
     pub symbols: SymbolCache,
     /// Bounds the threads merging query results at once (one per core).
@@ -171,6 +178,7 @@ impl Store {
         let inner = Arc::new(Inner {
             object_store,
             cache: PartitionCache::new(config.cache_bytes),
+            sections: SectionCache::new(config.section_cache_bytes),
             symbols: SymbolCache::default(),
             merge_workers: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -205,6 +213,12 @@ impl Store {
         if let Some(every) = self.inner.config.refresh_interval {
             tasks.push(tokio::spawn(refresher(self.clone(), every)));
         }
+    }
+
+    /// Forgets a deleted or replaced block's cached partitions and sections.
+    pub(crate) fn forget_cached(&self, block_id: &str) {
+        self.inner.cache.forget(block_id);
+        self.inner.sections.forget(block_id);
     }
 
     pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {

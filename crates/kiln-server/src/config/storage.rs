@@ -35,8 +35,11 @@ pub struct Storage {
     /// How often a node sharing the store lists it for other nodes' objects.
     #[serde(deserialize_with = "durations::required")]
     pub refresh_interval: Duration,
-    /// Memory for decoded block sections read back, in bytes.
+    /// Memory for decoded partitions read back, in bytes.
     pub cache_bytes: usize,
+    /// Memory for section bytes fetched from the bucket (not used on local
+    /// disk), in bytes.
+    pub section_cache_bytes: usize,
 }
 
 impl Default for Storage {
@@ -51,6 +54,7 @@ impl Default for Storage {
             allow_http: None,
             refresh_interval: Duration::from_secs(5),
             cache_bytes: kiln_store::StoreConfig::default().cache_bytes,
+            section_cache_bytes: 256 << 20,
         }
     }
 }
@@ -68,6 +72,7 @@ impl fmt::Debug for Storage {
             .field("allow_http", &self.allow_http)
             .field("refresh_interval", &self.refresh_interval)
             .field("cache_bytes", &self.cache_bytes)
+            .field("section_cache_bytes", &self.section_cache_bytes)
             .finish()
     }
 }
