@@ -74,12 +74,14 @@ fn spawn(dir: &Path, name: &str, args: &[String], env: &[(&'static str, String)]
         .stderr(std::fs::File::create(dir.join(format!("{name}.log"))).unwrap())
         .spawn()
         .unwrap_or_else(|e| panic!("{}: {e}", server_bin().display()));
+    // Built first, so a server that never listens is killed on the panic.
+    let server = Server { name: name.to_owned(), addr, child };
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(addr).is_err() {
         assert!(Instant::now() < deadline, "{name} did not listen on {addr} in 30 s");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Server { name: name.to_owned(), addr, child }
+    server
 }
 
 /// The flags of a node in `role` over `prefix` of the cluster's bucket,
