@@ -95,6 +95,20 @@ if ! cmp -s "$otel_req" "$otel_venv/kiln-requirements.txt"; then
 fi
 # ---- kiln-server OpenTelemetry profiler test (end) ----
 
+# ---- Garage cluster tests (begin) ----
+# kiln-testkit's GarageCluster (the multi-process tests over S3 and the
+# kiln-store suite on Garage) runs real `garage server` processes: Garage
+# v2.5.0 from crates.io, built once into ~/.cache/kiln/garage with its own
+# target dir under ~/.cache/kiln so a rebuild reuses it. Tests find it
+# through KILN_GARAGE_BIN.
+step "test prerequisites: Garage (S3-compatible object store)"
+garage_root="$HOME/.cache/kiln/garage"
+if [ ! -x "$garage_root/bin/garage" ]; then
+  CARGO_TARGET_DIR="$HOME/.cache/kiln/garage-build" cargo install garage --version 2.5.0 --locked --root "$garage_root"
+fi
+export KILN_GARAGE_BIN="$garage_root/bin/garage"
+# ---- Garage cluster tests (end) ----
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)

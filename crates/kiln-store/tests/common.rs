@@ -1,5 +1,6 @@
-//! Shared helpers: the two backends every test runs against, a settable
-//! clock, and profiles with known stacks.
+//! Shared helpers: the backends every test runs against (local disk,
+//! memory, and a real 3-node Garage cluster over S3), a settable clock,
+//! and profiles with known stacks.
 
 #![allow(dead_code)]
 
@@ -18,20 +19,41 @@ pub const SEC: i64 = 1_000_000_000;
 /// 2026-01-01T00:00:00Z
 pub const T0: i64 = 1_767_225_600 * SEC;
 
-/// A backend and what keeps it alive (the temporary directory).
+/// A backend and what keeps it alive (the temporary directory, the Garage
+/// cluster).
 pub struct Backend {
     pub store: Arc<dyn ObjectStore>,
     pub dir: Option<tempfile::TempDir>,
+    pub cluster: Option<kiln_testkit::GarageCluster>,
 }
 
 pub fn local() -> Backend {
     let dir = tempfile::tempdir().unwrap();
     let fs = LocalFileSystem::new_with_prefix(dir.path()).unwrap().with_fsync(true);
-    Backend { store: Arc::new(fs), dir: Some(dir) }
+    Backend { store: Arc::new(fs), dir: Some(dir), cluster: None }
 }
 
 pub fn memory() -> Backend {
-    Backend { store: Arc::new(InMemory::new()), dir: None }
+    Backend { store: Arc::new(InMemory::new()), dir: None, cluster: None }
+}
+
+/// A 3-node Garage cluster (replication factor 3, real `garage server`
+/// processes on loopback) started for this test, reached over S3 as a
+/// server reaches it: `object_store_from_url` on `s3://kiln/suite`.
+pub fn garage() -> Backend {
+    let cluster = kiln_testkit::GarageCluster::start(3, 3).expect("the Garage cluster starts");
+    let credentials = cluster.credentials();
+    let options = kiln_store::remote::RemoteOptions {
+        endpoint: Some(cluster.s3_endpoint(0)),
+        region: Some(kiln_testkit::REGION.to_owned()),
+        path_style: true,
+        access_key_id: Some(credentials.access_key_id.clone()),
+        secret_access_key: Some(credentials.secret_access_key.clone()),
+        ..Default::default()
+    };
+    let url = format!("s3://{}/suite", cluster.bucket());
+    let store = kiln_store::remote::object_store_from_url(&url, &options).unwrap();
+    Backend { store, dir: None, cluster: Some(cluster) }
 }
 
 /// A clock tests move by hand.

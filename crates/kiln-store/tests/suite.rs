@@ -1,4 +1,5 @@
-//! One suite, run against local disk (fsync'd) and memory alike.
+//! One suite, run against local disk (fsync'd), memory and a real 3-node
+//! Garage cluster (replication factor 3) over S3 alike.
 
 mod common;
 
@@ -39,6 +40,7 @@ macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod on_local_disk { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::local()).await } )* }
         mod in_memory { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::memory()).await } )* }
+        mod on_garage { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::garage()).await } )* }
     };
 }
 

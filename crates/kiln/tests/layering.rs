@@ -3,7 +3,7 @@
 //! reports: every workspace crate depends (through normal dependencies,
 //! transitively) only on the workspace crates its row allows, and its
 //! dev-dependencies (with what they depend on) stay within the same row,
-//! except the dev-only test helper [`DEV_HELPER`].
+//! except the dev-only test helpers [`DEV_HELPERS`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
@@ -20,8 +20,9 @@ enum Allowed {
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
 const RULES_HEADING: &str = "## Dependency rules";
-/// The golden-file helper: a dev-dependency any crate's tests may use.
-const DEV_HELPER: &str = "kiln-golden";
+/// The golden-file helper and the Garage cluster harness: dev-dependencies
+/// any crate's tests may use.
+const DEV_HELPERS: [&str; 2] = ["kiln-golden", "kiln-testkit"];
 
 /// The rules table under [`RULES_HEADING`]: rows of
 /// `| `crate` | `dep`, `dep` |`, or `any`, or `none`.
@@ -104,7 +105,7 @@ fn dev_violations(normal: &Graph, dev: &Graph, rules: &BTreeMap<String, Allowed>
     for (name, dev_deps) in dev {
         let Some(Allowed::Only(allowed)) = rules.get(name) else { continue };
         let mut paths = BTreeMap::new();
-        for dep in dev_deps.iter().filter(|d| *d != DEV_HELPER) {
+        for dep in dev_deps.iter().filter(|d| !DEV_HELPERS.contains(&d.as_str())) {
             paths.entry(dep.clone()).or_insert_with(|| vec![dep.clone()]);
             for (reached, path) in reachable(normal, dep) {
                 paths.entry(reached).or_insert(path);
