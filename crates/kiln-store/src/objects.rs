@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
 
@@ -224,8 +224,17 @@ pub async fn read_footers(
 ) -> Result<(Vec<ObjectInfo>, Vec<(Path, Error)>)> {
     let mut ok = Vec::new();
     let mut bad = Vec::new();
-    for m in metas {
-        match read_meta(store, &m.location, m.size).await {
+    // Several footers in flight: on a bucket each read is a round trip, and
+    // one after another a querier over thousands of objects took minutes
+    // to start.
+    let mut reads = futures::stream::iter(metas)
+        .map(|m| async move {
+            let meta = read_meta(store, &m.location, m.size).await;
+            (m, meta)
+        })
+        .buffered(FOOTERS_IN_FLIGHT);
+    while let Some((m, meta)) = reads.next().await {
+        match meta {
             Ok(meta) => ok.push(ObjectInfo::new(m.location, m.size, meta, labels)),
             // Deleted between the listing and the read: not an error.
             Err(e) if e.kind == ErrorKind::Gone => {}
@@ -234,6 +243,9 @@ pub async fn read_footers(
     }
     Ok((ok, bad))
 }
+
+/// Footer reads at once when listing a store.
+const FOOTERS_IN_FLIGHT: usize = 16;
 
 /// Reads an object's footer with two ranged reads.
 async fn read_meta(store: &dyn ObjectStore, path: &Path, size: u64) -> Result<pb::BlockMeta> {
