@@ -8,76 +8,15 @@
 //! with frame pointers under `~/.cache/kiln/sdk-app-target`, the peer under
 //! `~/.cache/kiln/sdk-rust-target` (shared with kiln-server's SDK client).
 
+// The exec tests' server helpers; this file uses only the server itself.
+#[allow(dead_code)]
+mod exec_support;
+
+use exec_support::{temp_dir, Server};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// A `kiln server` on a free loopback port; killed when dropped.
-struct Server {
-    url: String,
-    child: Child,
-    data_dir: PathBuf,
-}
-
-impl Server {
-    fn start(tag: &str) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let data_dir = std::env::temp_dir().join(format!("kiln-sdk-app-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&data_dir);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .args(["server", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-            .arg(&data_dir)
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kiln server starts");
-        let (tx, rx) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("listening on ") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        rx.recv_timeout(Duration::from_secs(30)).expect("the server logs that it listens");
-        Server { url: format!("http://127.0.0.1:{port}"), child, data_dir }
-    }
-
-    /// The merged CPU profile of the series `selector` picks, as folded stacks.
-    fn folded(&self, selector: &str) -> BTreeMap<String, i64> {
-        let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .args(["query", "merge", "--url", &self.url, "--query", selector, "--output-format", "folded"])
-            .args(["--profile-type", "process_cpu:cpu:nanoseconds:cpu:nanoseconds"])
-            .output()
-            .expect("run kiln query");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let text = String::from_utf8_lossy(&out.stdout);
-        text.lines().filter_map(|l| l.rsplit_once(' ')).map(|(s, v)| (s.to_owned(), v.parse().unwrap())).collect()
-    }
-
-    fn label_values(&self, name: &str) -> Vec<String> {
-        let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
-            .args(["query", "labels", "--url", &self.url, "--label", name])
-            .output()
-            .expect("run kiln query");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -167,10 +106,11 @@ fn hottest(totals: &BTreeMap<String, i64>) -> String {
 #[test]
 fn sdk_app_shows_its_measured_hot_function_share_and_its_tags_as_labels_that_narrow_the_flame_graph() {
     let app = sdk_app();
-    let server = Server::start("share");
+    let server = Server::start(&temp_dir("sdk-share"));
     // ~12 CPU seconds over 2 threads: >1000 samples, so the share's
     // sampling error (~1.3 points) stays inside the 3 points.
-    let args = ["--server", &server.url, "--threads", "2", "--seconds", "12", "--rate", "250", "--interval-ms", "1000"];
+    let args =
+        ["--server", &server.url(), "--threads", "2", "--seconds", "12", "--rate", "250", "--interval-ms", "1000"];
     let stdout = run_app(&app, &args);
     assert_eq!(printed(&stdout, "pushes_failed="), 0.0);
     assert!(printed(&stdout, "profiles_pushed=") >= 2.0, "one profile per tag set and second");
@@ -198,9 +138,9 @@ fn sdk_app_shows_its_measured_hot_function_share_and_its_tags_as_labels_that_nar
 #[test]
 fn pyroscope_rust_sdk_on_the_same_workload_finds_the_same_hot_function() {
     let (app, peer) = (sdk_app(), pyroscope_peer());
-    let server = Server::start("peer");
-    run_app(&app, &["--server", &server.url, "--seconds", "3", "--interval-ms", "1000"]);
-    run_app(&peer, &["--server", &server.url, "--seconds", "3", "--interval-ms", "1000"]);
+    let server = Server::start(&temp_dir("sdk-peer"));
+    run_app(&app, &["--server", &server.url(), "--seconds", "3", "--interval-ms", "1000"]);
+    run_app(&peer, &["--server", &server.url(), "--seconds", "3", "--interval-ms", "1000"]);
     let ours = app_self_time(&server.folded(r#"{service_name="sdk-app"}"#));
     let theirs = app_self_time(&server.folded(r#"{service_name="sdk-app-pyroscope"}"#));
     eprintln!("kiln-sdk {ours:?}, pyroscope {theirs:?}");
