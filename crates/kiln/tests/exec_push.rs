@@ -49,19 +49,24 @@ fn exec_of_a_python_script_shows_its_measured_split_under_its_service_name() {
     assert!((observed - expected).abs() <= 5.0, "heavy: server {observed:.1}%, program {expected:.1}%");
 }
 
-/// Runs the C program for `seconds` of CPU under `kiln exec` with a 500 ms
-/// interval and `flags`, stopping the server for 3 s from the 2nd second;
-/// returns kiln's output and the CPU nanoseconds the server holds.
-fn run_through_an_outage(tag: &str, seconds: &str, flags: &[&str]) -> (std::process::Output, i64) {
+/// The outage: the server is stopped for 30 s mid-run.
+const OUTAGE: Duration = Duration::from_secs(30);
+/// CPU seconds the program runs: the outage and a few seconds around it.
+const RUN_SECONDS: f64 = 34.0;
+
+/// Runs the C program for [`RUN_SECONDS`] of CPU under `kiln exec` with a
+/// 1 s interval and `flags`, stopping the server for [`OUTAGE`] from the
+/// 2nd second; returns kiln's output and the CPU nanoseconds the server holds.
+fn run_through_an_outage(tag: &str, flags: &[&str]) -> (std::process::Output, i64) {
     let dir = temp_dir(tag);
     let mut server = Server::start(&dir);
     let exe = build_three_to_one(&dir);
-    let mut c = exec(&server, "500ms", &[&["--application-name", tag], flags].concat());
-    c.arg("--").arg(&exe).arg(seconds).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut c = exec(&server, "1s", &[&["--application-name", tag], flags].concat());
+    c.arg("--").arg(&exe).arg(RUN_SECONDS.to_string()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = c.spawn().unwrap();
     std::thread::sleep(Duration::from_secs(2));
     server.stop();
-    std::thread::sleep(Duration::from_secs(3));
+    std::thread::sleep(OUTAGE);
     server.restart();
     let out = finish(child);
     assert_eq!(out.status.code(), Some(0));
@@ -70,28 +75,28 @@ fn run_through_an_outage(tag: &str, seconds: &str, flags: &[&str]) -> (std::proc
 }
 
 #[test]
-fn profiles_buffered_while_the_server_is_down_arrive_once_it_is_back() {
-    let (out, total_nanos) = run_through_an_outage("outage", "6", &[]);
+fn profiles_buffered_during_a_30_s_outage_arrive_once_the_server_is_back() {
+    let (out, total_nanos) = run_through_an_outage("outage", &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("push failed, retrying"), "the outage was seen: {stderr}");
     let (pushed, dropped) = pushed_and_dropped(&out.stderr);
-    assert_eq!(dropped, 0, "{stderr}");
-    assert!(pushed >= 8, "about one profile per 500 ms of a 6 s run: {pushed}");
-    // 3 of the program's 6 CPU seconds fell in the outage: without the buffer
-    // the server would hold about half of them.
+    assert_eq!(dropped, 0, "about 30 profiles fit the default bound of 64: {stderr}");
+    assert!(pushed >= 25, "about one profile per second of a 34 s run: {pushed}");
+    // 30 of the program's 34 CPU seconds fell in the outage: without the
+    // buffer the server would hold about 4 of them.
     let held = total_nanos as f64 / 1e9;
-    assert!(held >= 5.0, "the server holds {held:.2}s of the program's 6s of CPU");
+    assert!(held >= 0.9 * RUN_SECONDS, "the server holds {held:.2}s of the program's {RUN_SECONDS}s of CPU");
 }
 
 #[test]
-fn a_buffer_bound_below_the_outage_drops_the_oldest_and_reports_how_many() {
-    let (out, total_nanos) = run_through_an_outage("bounded", "6", &["--buffer-max-profiles", "2"]);
+fn a_buffer_bound_below_a_30_s_outage_drops_the_oldest_and_reports_how_many() {
+    let (out, total_nanos) = run_through_an_outage("bounded", &["--buffer-max-profiles", "10"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let (pushed, dropped) = pushed_and_dropped(&out.stderr);
-    assert!(dropped >= 2, "3 s of 500 ms profiles do not fit in 2: dropped {dropped}\n{stderr}");
+    assert!(dropped >= 15, "30 s of 1 s profiles do not fit in 10: dropped {dropped}\n{stderr}");
     assert!(stderr.contains("push buffer full"), "each drop is logged: {stderr}");
-    assert!(pushed >= 4, "the profiles before and after the outage still arrive: {pushed}");
-    assert!((total_nanos as f64 / 1e9) < 5.5, "dropped profiles are not stored");
+    assert!(pushed >= 10, "the profiles before, the last 10 of, and after the outage arrive: {pushed}");
+    assert!((total_nanos as f64 / 1e9) < 0.75 * RUN_SECONDS, "dropped profiles are not stored");
 }
 
 #[test]
