@@ -2,8 +2,9 @@
 //! gzipped pprof to a real `kiln server` on loopback at 190 profiles/s,
 //! then the merged flame graph of `{}` and of one service over the whole
 //! range is asked through the Connect querier, first on an idle server,
-//! then while ingest goes on at the same rate, with four such queries at
-//! once while `/ready` is polled.
+//! then while ingest goes on at the same rate (medians of 5), and five
+//! rounds of four such queries at once while `/ready` is polled every 5 ms
+//! from a thread of its own.
 //!
 //! `cargo bench -p kiln-server --bench fleet_query`
 //! (`KILN_BENCH_SECONDS` sets the first ingest phase, 180 by default;
@@ -68,14 +69,14 @@ fn main() {
             p.await.unwrap();
         }
         let range = (start_ms, now_secs() * 1000 + 1000);
-        timed(addr, "idle: merged flame graph of {}", "{}", range, 3).await;
-        timed(addr, "idle: merged flame graph of one service", "{service_name=\"svc7.cpu\"}", range, 3).await;
+        timed(addr, "idle: merged flame graph of {}", "{}", range, 5).await;
+        timed(addr, "idle: merged flame graph of one service", "{service_name=\"svc7.cpu\"}", range, 5).await;
 
         stats.stop.store(false, Ordering::Relaxed);
         let pods = start_fleet(addr, &bodies, rate, &stats);
         tokio::time::sleep(Duration::from_secs(5)).await;
-        timed(addr, "ingest running: merged flame graph of {}", "{}", range, 3).await;
-        four_at_once(addr, range).await;
+        timed(addr, "ingest running: merged flame graph of {}", "{}", range, 5).await;
+        four_at_once(addr, range, 5).await;
         stats.stop.store(true, Ordering::Relaxed);
         for p in pods {
             p.await.unwrap();

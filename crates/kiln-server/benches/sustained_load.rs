@@ -160,7 +160,7 @@ fn main() {
         };
         report_ingest(&sustained, t.elapsed(), kb);
         report_rss(&sampler.join().unwrap());
-        four_at_once(addr, (start_ms, now_secs() * 1000 + 1000)).await;
+        four_at_once(addr, (start_ms, now_secs() * 1000 + 1000), 3).await;
         println!("server RSS after the queries: {:.0} MiB", rss_mib(pid));
         stats.stop.store(true, Ordering::Relaxed);
         for p in pods {
