@@ -1,12 +1,13 @@
 //! Running CPU work proportional to a query's data (trees cut or built,
-//! flame graphs, buckets, series) on tokio's blocking pool, so the async
-//! runtime's threads keep serving other requests meanwhile.
+//! flame graphs, buckets, series) on the store's background pool, off the
+//! async runtime's threads and below them in priority, so they keep
+//! serving other requests meanwhile.
 
 use crate::error::{ErrorKind, QueryError, Result};
 
-/// Runs `f` on the blocking pool; a panic in it is an `Internal` error.
+/// Runs `f` on the background pool; a panic in it is an `Internal` error.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
+    kiln_store::background::spawn(f)
         .await
         .map_err(|e| QueryError { kind: ErrorKind::Internal, message: format!("query task failed: {e}") })
 }

@@ -13,6 +13,7 @@ use std::time::Instant;
 use kiln_model::stacks::{StackSamples, SymbolDb};
 use object_store::{ObjectStoreExt, WriteMultipart};
 
+use crate::background::{self, join_error};
 use crate::block_writer::encode_partition;
 use crate::error::{Error, Result};
 use crate::format::{decode_meta, footer_bytes, section_bytes, write_section, MAGIC};
@@ -123,13 +124,15 @@ impl Output {
 }
 
 impl Store {
-    /// Replaces `sources` (oldest first) by one level-3 block holding the
-    /// partitions `keep` accepts (by service).
+    /// Replaces `sources` (oldest first) by one level-3 block holding their
+    /// partitions but those of `drop_service`. Rollups are decoded, gathered
+    /// and encoded on the background pool; row sections are copied on the
+    /// runtime (the upload needs it), without decoding.
     pub(crate) async fn consolidate(
         &self,
         tenant: &str,
         sources: Vec<ObjectInfo>,
-        keep: impl Fn(&str) -> bool,
+        drop_service: Option<&str>,
         pending: &mut Vec<(ObjectInfo, Instant)>,
     ) -> Result<()> {
         if !self.hold_lease().await? {
@@ -143,18 +146,34 @@ impl Store {
         let mut gathered: BTreeMap<String, Gathered> = BTreeMap::new();
         for o in &sources {
             let bytes = objects::get(self.inner.object_store.as_ref(), &o.path).await?;
-            if let Err(e) = copy_source(&mut out, &mut gathered, &bytes, &keep) {
+            let (source, drop_service) = (bytes.clone(), drop_service.map(str::to_owned));
+            let kept;
+            (gathered, kept) = background::spawn(move || {
+                let kept = gather_rollups(&mut gathered, &source, drop_service.as_deref());
+                (gathered, kept)
+            })
+            .await
+            .map_err(join_error)?;
+            let copied = kept.and_then(|kept| kept.iter().try_for_each(|pm| out.copy_rows(&bytes, pm)));
+            if let Err(e) = copied {
                 // A damaged object is left alone, not consolidated.
                 self.quarantine(o, e.to_string()).await;
                 return out.writer.abort().await.map_err(Error::from);
             }
             out.writer.wait_for_capacity(2).await?;
         }
-        let mut rest = Vec::new();
-        for (service, g) in gathered {
-            let p = g.into_partition(service);
-            out.partitions.push(encode_partition(&mut rest, out.len, &p, None));
-        }
+        let base = out.len;
+        let (rest, metas) = background::spawn(move || {
+            let mut rest = Vec::new();
+            let metas: Vec<_> = gathered
+                .into_iter()
+                .map(|(service, g)| encode_partition(&mut rest, base, &g.into_partition(service), None))
+                .collect();
+            (rest, metas)
+        })
+        .await
+        .map_err(join_error)?;
+        out.partitions.extend(metas);
         out.write(&rest);
         let meta = pb::BlockMeta {
             format_version: crate::format::FORMAT_VERSION,
@@ -179,25 +198,26 @@ impl Store {
     }
 }
 
-/// Copies one source object's kept partitions: rows through, rollups
-/// into `gathered`.
-fn copy_source(
-    out: &mut Output,
+/// Adds the rollups of one source object's partitions, all but those of
+/// `drop_service`, to `gathered`; returns those partitions' footer entries
+/// that hold rows, to be copied through.
+fn gather_rollups(
     gathered: &mut BTreeMap<String, Gathered>,
     bytes: &[u8],
-    keep: &impl Fn(&str) -> bool,
-) -> Result<()> {
+    drop_service: Option<&str>,
+) -> Result<Vec<pb::PartitionMeta>> {
     let meta = decode_meta(bytes)?;
-    for pm in meta.partitions.iter().filter(|pm| keep(&pm.service)) {
-        let rollups = decode_partition(bytes, pm, Part::Rollups)?;
+    let mut with_rows = Vec::new();
+    for pm in meta.partitions.into_iter().filter(|pm| Some(pm.service.as_str()) != drop_service) {
+        let rollups = decode_partition(bytes, &pm, Part::Rollups)?;
         if !rollups.rollups.is_empty() {
             gathered.entry(pm.service.clone()).or_default().add(&rollups);
         }
         if pm.profiles > 0 {
-            out.copy_rows(bytes, pm)?;
+            with_rows.push(pm);
         }
     }
-    Ok(())
+    Ok(with_rows)
 }
 
 /// Splits level-2 objects of one period (oldest first) into groups whose

@@ -6,6 +6,7 @@
 //! (fsync'd on local disk); segments are compacted into per-window blocks
 //! with rollups; retention deletes by age and size. See ARCHITECTURE.md.
 
+pub mod background;
 mod block_writer;
 mod cache;
 mod catalog;

@@ -7,12 +7,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::background::{self, join_error};
 use crate::consolidate;
 use crate::error::Result;
 use crate::format::decode_meta;
 use crate::merge::{bucket_start, compute_rollups, PartitionMerger};
 use crate::objects::{self, ObjectInfo};
-use crate::partition::Partition;
 use crate::read_partition::{decode_partition_shared, Part};
 use crate::store::Store;
 use crate::symbol_cache::SymbolCache;
@@ -41,19 +41,16 @@ fn chunks(mut objects: Vec<ObjectInfo>, budget: u64) -> Vec<Vec<ObjectInfo>> {
     out
 }
 
-/// Decodes a block's partitions one by one into `merger`, those `keep`
-/// accepts.
+/// Decodes a block's partitions one by one into `merger`, all but those
+/// of `drop_service`.
 fn merge_block(
     merger: &mut PartitionMerger,
     bytes: &[u8],
     symbols: &SymbolCache,
-    keep: impl Fn(&Partition) -> bool,
+    drop_service: Option<&str>,
 ) -> Result<()> {
-    for pm in &decode_meta(bytes)?.partitions {
-        let p = decode_partition_shared(bytes, pm, Part::All, symbols)?;
-        if keep(&p) {
-            merger.add(p);
-        }
+    for pm in decode_meta(bytes)?.partitions.iter().filter(|pm| Some(pm.service.as_str()) != drop_service) {
+        merger.add(decode_partition_shared(bytes, pm, Part::All, symbols)?);
     }
     Ok(())
 }
@@ -130,7 +127,7 @@ impl Store {
                 if !closed && chunk.len() < 2 {
                     continue;
                 }
-                self.rewrite(tenant, chunk, level, closed.then_some(window), |_| true, pending).await?;
+                self.rewrite(tenant, chunk, level, closed.then_some(window), None, pending).await?;
             }
         }
         self.consolidate_tenant(tenant, now, pending).await
@@ -152,21 +149,22 @@ impl Store {
         }
         for group in by_period.into_values().flat_map(consolidate::groups) {
             if group.len() >= 2 {
-                self.consolidate(tenant, group, |_| true, pending).await?;
+                self.consolidate(tenant, group, None, pending).await?;
             }
         }
         Ok(())
     }
 
-    /// Replaces `sources` by one block of their partitions that `keep`
-    /// accepts, with rollups when `rollup_nanos` is given.
+    /// Replaces `sources` by one block of their partitions but those of
+    /// `drop_service`, with rollups when `rollup_nanos` is given. Decoding
+    /// and merging run on the background pool.
     async fn rewrite(
         &self,
         tenant: &str,
         sources: Vec<ObjectInfo>,
         level: u32,
         rollup_nanos: Option<i64>,
-        keep: impl Fn(&Partition) -> bool,
+        drop_service: Option<&str>,
         pending: &mut Vec<(ObjectInfo, Instant)>,
     ) -> Result<()> {
         if !self.hold_lease().await? {
@@ -175,16 +173,29 @@ impl Store {
         let mut merger = PartitionMerger::default();
         for o in &sources {
             let bytes = objects::get(self.inner.object_store.as_ref(), &o.path).await?;
-            if let Err(e) = merge_block(&mut merger, &bytes, &self.inner.symbols, &keep) {
+            let (store, drop_service) = (self.clone(), drop_service.map(str::to_owned));
+            let added;
+            (merger, added) = background::spawn(move || {
+                let added = merge_block(&mut merger, &bytes, &store.inner.symbols, drop_service.as_deref());
+                (merger, added)
+            })
+            .await
+            .map_err(join_error)?;
+            if let Err(e) = added {
                 // A damaged object is left alone, not merged.
                 self.quarantine(o, e.to_string()).await;
                 return Ok(());
             }
         }
-        let mut merged = merger.finish();
-        if let Some(r) = rollup_nanos {
-            merged.iter_mut().for_each(|p| compute_rollups(p, r));
-        }
+        let merged = background::spawn(move || {
+            let mut merged = merger.finish();
+            if let Some(r) = rollup_nanos {
+                merged.iter_mut().for_each(|p| compute_rollups(p, r));
+            }
+            merged
+        })
+        .await
+        .map_err(join_error)?;
         let ids: Vec<String> = sources.iter().map(|o| o.meta.id.clone()).collect();
         if !self.lease_held() {
             return Ok(()); // lost while merging: the new holder compacts these
@@ -250,11 +261,11 @@ impl Store {
                 continue;
             }
             if o.meta.level == consolidate::LEVEL_CONSOLIDATED {
-                self.consolidate(tenant, vec![o.clone()], |s| s != service, &mut pending).await?;
+                self.consolidate(tenant, vec![o.clone()], Some(service), &mut pending).await?;
                 continue;
             }
             let rollup = (o.meta.rollup_nanos > 0).then_some(o.meta.rollup_nanos);
-            self.rewrite(tenant, vec![o.clone()], o.meta.level, rollup, |p| p.service != service, &mut pending).await?;
+            self.rewrite(tenant, vec![o.clone()], o.meta.level, rollup, Some(service), &mut pending).await?;
         }
         Ok(())
     }

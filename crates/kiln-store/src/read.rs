@@ -128,7 +128,7 @@ impl Store {
         let pm = pm.clone();
         let series: Vec<SeriesInfo> = series.iter().map(SeriesEntry::info).collect();
         let store = self.clone();
-        let decoded = tokio::task::spawn_blocking(move || {
+        let decoded = crate::background::spawn(move || {
             decode_shared(&pm, series, part, &store.inner.symbols, |s| {
                 let i = wanted.iter().position(|w| w == s).expect("every wanted section was fetched");
                 Ok(&fetched[i][..])

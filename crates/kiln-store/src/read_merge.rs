@@ -17,12 +17,12 @@ use kiln_model::stacks::{StackMerger, StackSamples, SymbolDb};
 use kiln_model::Tree;
 use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
+use crate::background::join_error;
 use crate::error::{Error, Result};
 use crate::labels::{Labels, SeriesFilter};
 use crate::merge::bucket_start;
 use crate::partition::Partition;
 use crate::read::{parts_to_read, Selected, TimeRange, LOADS_AT_ONCE};
-use crate::read_scan::join_error;
 use crate::recent::Covered;
 use crate::store::Store;
 
@@ -256,7 +256,7 @@ impl Store {
             .map(|(i, permit)| {
                 let (tx, mut rx) = mpsc::channel::<Loaded>(8);
                 let recent = recent.clone();
-                let worker = tokio::task::spawn_blocking(move || {
+                let worker = crate::background::spawn(move || {
                     let _permit = permit;
                     let mut sums = Sums::default();
                     // The first worker also adds the pre-aggregate's sums.
@@ -295,7 +295,7 @@ impl Store {
         for w in workers {
             outputs.push(w.await.map_err(join_error)?);
         }
-        tokio::task::spawn_blocking(move || {
+        crate::background::spawn(move || {
             let mut outputs = outputs.into_iter();
             let mut out = outputs.next().unwrap_or_default();
             outputs.for_each(|o| out.absorb(o));

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
+use crate::background::join_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::objects::ObjectInfo;
 use crate::partition::Partition;
@@ -49,10 +50,6 @@ pub(crate) enum OnGone {
 }
 
 /// A blocking-pool task that panicked, as a storage error.
-pub(crate) fn join_error(e: tokio::task::JoinError) -> Error {
-    Error::new(ErrorKind::Storage, format!("merge worker failed: {e}"))
-}
-
 impl Store {
     /// Loads `part` of each item's partition and, on a blocking-pool
     /// worker holding a merge permit, calls `visit` with `state`, the item
@@ -75,7 +72,7 @@ impl Store {
     {
         let permit = self.inner.merge_workers.clone().acquire_owned().await.expect("the merge pool is never closed");
         let (tx, mut rx) = mpsc::channel::<(T, Arc<Partition>)>(LOADS_AT_ONCE);
-        let worker = tokio::task::spawn_blocking(move || {
+        let worker = crate::background::spawn(move || {
             let _permit = permit;
             let mut state = state;
             while let Some((item, p)) = rx.blocking_recv() {
