@@ -25,7 +25,7 @@ impl IngestSink for StoreSink {
                     .collect(),
             })
             .collect();
-        Box::pin(async move { self.0.ingest(tenant, &batch).await.map_err(sink_error) })
+        Box::pin(async move { self.0.ingest(tenant, batch).await.map_err(sink_error) })
     }
 }
 

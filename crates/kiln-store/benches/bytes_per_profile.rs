@@ -32,7 +32,7 @@ fn main() {
                 ingest_profile(i as u128, T0 + i * 10 * SEC, labels("checkout", 0), Arc::new(p))
             })
             .collect();
-        rt.block_on(store.ingest("bench", &profiles)).unwrap();
+        rt.block_on(store.ingest("bench", profiles)).unwrap();
     }
     let before = store.stats("bench");
     clock.set(T0 + 26 * HOUR);

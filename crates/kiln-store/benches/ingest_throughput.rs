@@ -61,7 +61,7 @@ async fn ours(store: &Store, payloads: Arc<Vec<Vec<u8>>>, pass: usize) -> usize 
                     let id = (pass * PAYLOADS + i) as u128;
                     let time = T0 + (pass * PAYLOADS + i) as i64 * SEC;
                     let series = labels(&format!("svc-{}", i % 10), i % 7);
-                    store.ingest("bench", &[ingest_profile(id, time, series, Arc::new(p))]).await.expect("ingest");
+                    store.ingest("bench", vec![ingest_profile(id, time, series, Arc::new(p))]).await.expect("ingest");
                 }
             })
         })

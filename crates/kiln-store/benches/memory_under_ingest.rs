@@ -57,7 +57,7 @@ fn main() {
                     })
                     .collect();
                 let store = store.clone();
-                tokio::spawn(async move { store.ingest("bench", &batch).await.unwrap() })
+                tokio::spawn(async move { store.ingest("bench", batch).await.unwrap() })
             });
             for c in calls.collect::<Vec<_>>() {
                 c.await.unwrap();

@@ -51,7 +51,7 @@ fn main() {
                     ingest_profile(i as u128, time, labels(&format!("svc{s}"), step % PODS), profile)
                 })
                 .collect();
-            store.ingest("t", &batch).await.unwrap();
+            store.ingest("t", batch).await.unwrap();
         }
         let segments = store.stats("t").objects;
         let (recent, total) = timed_merges(&store).await;

@@ -1,6 +1,7 @@
 //! The store: configuration, opening, ingestion with acknowledgement on
 //! durability, and the background tasks.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -120,6 +121,8 @@ pub(crate) struct Inner {
     pub object_store: Arc<dyn ObjectStore>,
     pub config: StoreConfig,
     pub head: Mutex<Head>,
+    /// The head's bytes as of its last change, read without its lock.
+    pub head_bytes: AtomicUsize,
     pub flush_wanted: Notify,
     /// Wakes the flusher before its interval is over: the head is full.
     pub flush_early: Notify,
@@ -195,6 +198,7 @@ impl Store {
             writer: objects::writer_tag(&config.node_id),
             config,
             head: Mutex::new(Head::default()),
+            head_bytes: AtomicUsize::new(0),
             flush_wanted: Notify::new(),
             flush_early: Notify::new(),
             flushed: Notify::new(),
@@ -239,17 +243,26 @@ impl Store {
 
     /// Accepts profiles for a tenant; returns once they are durable in a
     /// segment object. On error nothing of this call is acknowledged.
-    pub async fn ingest(&self, tenant: &str, profiles: &[IngestProfile]) -> Result<()> {
+    ///
+    /// Adding them to the head (interning every stack into the service's
+    /// dictionary, under the head's lock) and dropping them afterwards run
+    /// on tokio's blocking pool, so the runtime's threads neither spend
+    /// that CPU nor wait for the lock.
+    pub async fn ingest(&self, tenant: &str, profiles: Vec<IngestProfile>) -> Result<()> {
         if *self.inner.shutdown.borrow() {
             return Err(Error::new(ErrorKind::Closed, "the store is shutting down"));
         }
         self.wait_for_compaction().await;
         self.wait_for_head_room().await;
-        let (done, full) = {
-            let mut head = self.inner.head.lock().expect("head lock");
-            let done = head.add(tenant, profiles);
-            (done, head.bytes() >= self.inner.config.head_max_bytes)
-        };
+        let (store, owner) = (self.clone(), tenant.to_owned());
+        let (done, full) = tokio::task::spawn_blocking(move || {
+            let mut head = store.inner.head.lock().expect("head lock");
+            let done = head.add(&owner, &profiles);
+            store.inner.head_bytes.store(head.bytes(), Ordering::Relaxed);
+            (done, head.bytes() >= store.inner.config.head_max_bytes)
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Storage, format!("adding to the head: {e}")))?;
         self.inner.flush_wanted.notify_one();
         if full {
             self.inner.flush_early.notify_one();
@@ -285,7 +298,7 @@ impl Store {
             let flushed = self.inner.flushed.notified();
             tokio::pin!(flushed);
             flushed.as_mut().enable();
-            if self.inner.head.lock().expect("head lock").bytes() < 2 * self.inner.config.head_max_bytes {
+            if self.inner.head_bytes.load(Ordering::Relaxed) < 2 * self.inner.config.head_max_bytes {
                 return;
             }
             self.inner.flush_early.notify_one();
@@ -295,7 +308,20 @@ impl Store {
 
     /// Writes everything accepted so far as segments and acknowledges it.
     pub async fn flush(&self) {
-        let batches = self.inner.head.lock().expect("head lock").take();
+        // Taking sorts each partition's rows under the head's lock: off the
+        // runtime, as adding is.
+        let store = self.clone();
+        let taken = tokio::task::spawn_blocking(move || {
+            let mut head = store.inner.head.lock().expect("head lock");
+            let batches = head.take();
+            store.inner.head_bytes.store(head.bytes(), Ordering::Relaxed);
+            batches
+        });
+        let Ok(batches) = taken.await else {
+            // The runtime is stopping (or taking panicked): the waiters learn
+            // it from their dropped senders, as "the store stopped".
+            return;
+        };
         for b in batches {
             let result = self.write_segment(&b.tenant, b.partitions).await;
             for w in b.waiters {
@@ -323,12 +349,18 @@ impl Store {
         .await
         .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a segment: {e}")))?;
         let info = self.put_block(tenant, bytes, meta).await?;
-        let mut catalog = self.inner.catalog.write().expect("catalog lock");
-        if let Some(sums) = sums {
-            self.inner.recent.add(tenant, &info.meta.id, info.meta.max_time_nanos, sums);
-        }
-        catalog.insert(info);
-        Ok(())
+        // The sums enter with the segment under the catalog's write lock:
+        // waiting for it, and adding them, happen off the runtime.
+        let (store, tenant) = (self.clone(), tenant.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let mut catalog = store.inner.catalog.write().expect("catalog lock");
+            if let Some(sums) = sums {
+                store.inner.recent.add(&tenant, &info.meta.id, info.meta.max_time_nanos, sums);
+            }
+            catalog.insert(info);
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::Storage, format!("adding a segment to the catalog: {e}")))
     }
 
     fn header(&self, tenant: &str, level: u32, sources: Vec<String>, rollup_nanos: i64) -> BlockHeader {
@@ -362,7 +394,7 @@ impl Store {
             return Ok(None);
         }
         let header = self.header(tenant, level, sources, rollup_nanos);
-        let (bytes, meta) = tokio::task::spawn_blocking(move || encode_block(&header, &partitions))
+        let (bytes, meta) = crate::background::spawn(move || encode_block(&header, &partitions))
             .await
             .map_err(|e| Error::new(ErrorKind::Storage, format!("encoding a block: {e}")))?;
         self.put_block(tenant, bytes, meta).await.map(Some)
@@ -447,5 +479,78 @@ async fn maintainer(store: Store, every: Duration) {
             tracing::warn!("maintenance failed: {e}");
         }
         store.inner.maintained.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use kiln_model::ProfileBuilder;
+    use object_store::memory::InMemory;
+
+    use super::*;
+    use crate::ingest::IngestSeries;
+    use crate::labels::normalize;
+
+    fn one_profile() -> IngestProfile {
+        let mut b = ProfileBuilder::new(&[("cpu", "nanoseconds")], ("cpu", "nanoseconds"), 10_000_000);
+        b.add_stack(&["main", "work"], &[10]);
+        let labels = normalize(vec![
+            ("service_name".into(), "svc".into()),
+            ("__profile_type__".into(), "process_cpu:cpu:nanoseconds:cpu:nanoseconds".into()),
+        ]);
+        IngestProfile {
+            id: 1,
+            time_nanos: 1_700_000_000_000_000_000,
+            duration_nanos: 0,
+            profile: Arc::new(b.build()),
+            series: vec![IngestSeries { labels, sample_type: 0 }],
+        }
+    }
+
+    /// Regression: `ingest` took the head's lock on the calling runtime
+    /// thread, so one held lock (a flush sorting rows) stalled every task
+    /// of that thread, `/ready` among them.
+    #[test]
+    fn an_ingest_waiting_for_the_head_lock_leaves_the_runtime_thread_serving() {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let config = StoreConfig { maintenance_interval: None, ..StoreConfig::default() };
+                let store = Store::open(Arc::new(InMemory::new()), config).await.unwrap();
+                // Another thread holds the head's lock, as a flush does.
+                let (locked, release) = (mpsc::channel(), mpsc::channel::<()>());
+                let holder = {
+                    let store = store.clone();
+                    std::thread::spawn(move || {
+                        let _held = store.inner.head.lock().unwrap();
+                        locked.0.send(()).unwrap();
+                        release.1.recv().ok();
+                    })
+                };
+                locked.1.recv().unwrap();
+                let ingest = tokio::spawn({
+                    let store = store.clone();
+                    async move { store.ingest("t", vec![one_profile()]).await }
+                });
+                // The ingest task runs (and waits for the lock) before this
+                // one is polled again; with the lock taken on this thread,
+                // neither would ever run again.
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+                let other = tokio::spawn(async { "served" }).await.unwrap();
+                let waiting = !ingest.is_finished();
+                release.0.send(()).unwrap();
+                holder.join().unwrap();
+                ingest.await.unwrap().unwrap();
+                tx.send((other, waiting)).unwrap();
+            });
+        });
+        let (other, waiting) = rx.recv_timeout(Duration::from_secs(60)).expect("the runtime thread was blocked");
+        assert_eq!(other, "served");
+        assert!(waiting, "the ingest finished while the head was locked");
     }
 }

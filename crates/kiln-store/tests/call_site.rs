@@ -28,7 +28,7 @@ fn inlined_profile() -> kiln_model::Profile {
 async fn a_call_site_follows_inlined_frames_one_by_one() {
     let (backend, clock) = (memory(), TestClock::new(T0));
     let store = open(&backend, &clock).await;
-    store.ingest("t", &[ingest_one(1, T0, labels("svc", &[]), inlined_profile())]).await.unwrap();
+    store.ingest("t", vec![ingest_one(1, T0, labels("svc", &[]), inlined_profile())]).await.unwrap();
     let range = TimeRange { start: T0, end: T0 };
     let cases: [(&str, Option<i64>); 6] = [
         ("main", Some(15)),

@@ -120,7 +120,7 @@ fn child_ingest_loop() {
                 tokio::spawn(async move {
                     for id in (base + task..).step_by(N as usize) {
                         now.fetch_max(time_of(id), Ordering::SeqCst);
-                        store.ingest(TENANTS[(id % N) as usize], &[ingest_profile(id)]).await.unwrap();
+                        store.ingest(TENANTS[(id % N) as usize], vec![ingest_profile(id)]).await.unwrap();
                         let mut out = std::io::stdout().lock();
                         writeln!(out, "{ACK}{id}").unwrap();
                         out.flush().unwrap();

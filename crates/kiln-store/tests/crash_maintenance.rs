@@ -146,7 +146,7 @@ async fn write_data_set(dir: &Path) {
     for id in all_ids() {
         let p = profile(&[("main;work", total_of(id) - 1), ("main;idle", 1)]);
         let labels = labels("api", &[("pod", "a")]);
-        store.ingest(TENANTS[id.0], &[ingest_one(id.1 as u128, time_of(id), labels, p)]).await.unwrap();
+        store.ingest(TENANTS[id.0], vec![ingest_one(id.1 as u128, time_of(id), labels, p)]).await.unwrap();
     }
     store.close().await;
 }

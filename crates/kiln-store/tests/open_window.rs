@@ -46,7 +46,7 @@ async fn ingest_fleet(store: &Store, start: i64, seconds: i64) -> Vec<(i64, usiz
                 sent.push((t, s, tree(&refs)));
             }
         }
-        store.ingest("t1", &batch).await.unwrap();
+        store.ingest("t1", batch).await.unwrap();
     }
     sent
 }

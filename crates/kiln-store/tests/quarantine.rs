@@ -48,7 +48,7 @@ async fn two_segments(b: &Backend, clock: &TestClock) {
             labels("api", &[]),
             profile(&[("main;work", 10 + i), ("main;idle", 5)]),
         );
-        store.ingest("t1", &[p]).await.unwrap();
+        store.ingest("t1", vec![p]).await.unwrap();
     }
     store.close().await;
 }

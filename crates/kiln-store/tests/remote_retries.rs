@@ -137,7 +137,7 @@ fn one_profile() -> Vec<kiln_store::IngestProfile> {
 async fn a_put_answered_5xx_or_timing_out_is_retried_until_it_lands() {
     let fates = [Put::ServiceUnavailable, Put::Hang, Put::ServiceUnavailable].into();
     let (store, script) = store_on(Script { puts: fates, ..Script::default() }).await;
-    store.ingest("t", &one_profile()).await.expect("acknowledged once the retry landed");
+    store.ingest("t", one_profile()).await.expect("acknowledged once the retry landed");
     let s = script.lock().unwrap();
     assert_eq!((s.puts_seen, s.stored), (4, 1));
 }
@@ -145,7 +145,7 @@ async fn a_put_answered_5xx_or_timing_out_is_retried_until_it_lands() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_put_that_keeps_failing_fails_the_ingest_as_a_storage_error() {
     let (store, script) = store_on(Script { then: Some(Put::ServiceUnavailable), ..Script::default() }).await;
-    let e = store.ingest("t", &one_profile()).await.expect_err("never acknowledged");
+    let e = store.ingest("t", one_profile()).await.expect_err("never acknowledged");
     assert_eq!(e.kind, ErrorKind::Storage, "{e}");
     assert!(e.message.contains("answered 503 Service Unavailable"), "the reason: {e}");
     assert!(!e.message.contains("127.0.0.1"), "no endpoint in what the client sees: {e}");

@@ -48,7 +48,7 @@ async fn open_node(b: &Backend, clock: &TestClock, name: &str) -> Store {
 async fn ingest(s: &Store, first_id: u128, n: u128, time: i64, stack: &str) {
     for id in first_id..first_id + n {
         let p = ingest_one(id, time + id as i64 * SEC, labels("api", &[]), profile(&[(stack, 10)]));
-        s.ingest("t", &[p]).await.unwrap();
+        s.ingest("t", vec![p]).await.unwrap();
     }
 }
 

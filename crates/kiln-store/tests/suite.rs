@@ -31,7 +31,7 @@ async fn ingest_steady(store: &Store, services: &[&str], start: i64, n: i64) -> 
                 ingest_one((i * 100 + s as i64) as u128, start + i * 10 * SEC, labels(svc, &[]), profile(&stacks))
             })
             .collect();
-        store.ingest("t1", &batch).await.unwrap();
+        store.ingest("t1", batch).await.unwrap();
     }
     expected
 }
@@ -127,7 +127,7 @@ async fn rollup_and_raw_reads_agree_on_any_range(b: Backend) {
 async fn tenants_do_not_see_each_other(b: Backend) {
     let clock = TestClock::new(T0);
     let store = open(&b, &clock).await;
-    store.ingest("../t2", &[ingest_one(1, T0, labels("x", &[]), profile(&[("a", 1)]))]).await.unwrap();
+    store.ingest("../t2", vec![ingest_one(1, T0, labels("x", &[]), profile(&[("a", 1)]))]).await.unwrap();
     ingest_steady(&store, &["api"], T0, 2).await;
     assert_eq!(store.merge_tree("../t2", &AllSeries, ALL_TIME).await.unwrap().total(), 1);
     assert!(store.series("t1", &AllSeries, ALL_TIME).iter().all(|l| l.iter().any(|(_, v)| v == "api")));
@@ -145,7 +145,7 @@ async fn series_labels_and_totals_per_step(b: Backend) {
                 labels("api", &[("pod", pod)]),
                 profile(&[("main", 100)]),
             );
-            store.ingest("t1", &[p]).await.unwrap();
+            store.ingest("t1", vec![p]).await.unwrap();
         }
     }
     assert_eq!(store.series("t1", &AllSeries, ALL_TIME).len(), 2);
@@ -168,7 +168,7 @@ async fn profile_by_id_round_trips_with_span_labels(b: Backend) {
     let clock = TestClock::new(T0);
     let store = open(&b, &clock).await;
     let p = profile_with_span("main;handler;query", 42, "00f067aa0ba902b7");
-    store.ingest("t1", &[ingest_one(7, T0, labels("api", &[]), p.clone())]).await.unwrap();
+    store.ingest("t1", vec![ingest_one(7, T0, labels("api", &[]), p.clone())]).await.unwrap();
     clock.set(T0 + 3 * HOUR);
     store.maintain_now().await.unwrap();
     let found = store.profile_by_id("t1", 7).await.unwrap();
@@ -204,7 +204,7 @@ async fn span_merge_keeps_exactly_the_samples_of_the_asked_spans(b: Backend) {
         expected.merge(&tree(&[("main;a", 10 + i), ("main;b", 20)]));
         let t = T0 + i * 1000 * SEC;
         let svc = if i % 2 == 0 { "api" } else { "db" };
-        store.ingest("t1", &[ingest_one(i as u128, t, labels(svc, &[]), spanned_profile(&samples))]).await.unwrap();
+        store.ingest("t1", vec![ingest_one(i as u128, t, labels(svc, &[]), spanned_profile(&samples))]).await.unwrap();
     }
     let spans = [a.to_string(), b2.to_string()];
     let got = store.merge_tree_spans("t1", &AllSeries, ALL_TIME, &spans).await.unwrap();
@@ -293,7 +293,7 @@ async fn consolidated_days_answer_like_raw_rows_and_survive_deletion(b: Backend)
                 api.merge(&tree(&stacks));
             }
             store
-                .ingest("t1", &[ingest_one((i * 2 + s as i64) as u128, t, labels(svc, &[]), profile(&stacks))])
+                .ingest("t1", vec![ingest_one((i * 2 + s as i64) as u128, t, labels(svc, &[]), profile(&stacks))])
                 .await
                 .unwrap();
         }
@@ -379,8 +379,8 @@ async fn a_full_head_is_written_before_the_segment_interval_ends(b: Backend) {
     // The first write after a quiet spell goes out at once; the second
     // would wait out the 60 s interval unless the full head cuts it short.
     for id in 1..=2 {
-        let batch = [ingest_one(id, T0 + id as i64 * SEC, labels("api", &[]), profile(&stacks))];
-        tokio::time::timeout(Duration::from_secs(10), store.ingest("t1", &batch))
+        let batch = vec![ingest_one(id, T0 + id as i64 * SEC, labels("api", &[]), profile(&stacks))];
+        tokio::time::timeout(Duration::from_secs(10), store.ingest("t1", batch))
             .await
             .expect("a head over its bound flushes at once, not after the 60 s interval")
             .unwrap();
@@ -402,7 +402,7 @@ async fn segments_of_a_growing_service_each_read_back_whole(b: Backend) {
         let stacks = [("main;work", 10 + i), (leaf.as_str(), 3), ("main;idle", 5)];
         expected.merge(&tree(&stacks));
         let p = ingest_one(i as u128, T0 + i * 10 * SEC, labels("api", &[]), profile(&stacks));
-        store.ingest("t1", &[p]).await.unwrap();
+        store.ingest("t1", vec![p]).await.unwrap();
     }
     store.close().await;
     let reopened = open(&b, &clock).await;
@@ -427,8 +427,8 @@ async fn segments_piling_up_wake_compaction_and_hold_ingestion_back(b: Backend) 
     let store = Store::open(b.store.clone(), config).await.unwrap();
     let stacks = [("main;work", 10)];
     for id in 0..30u128 {
-        let batch = [ingest_one(id, T0 + id as i64 * SEC, labels("api", &[]), profile(&stacks))];
-        tokio::time::timeout(Duration::from_secs(20), store.ingest("t1", &batch))
+        let batch = vec![ingest_one(id, T0 + id as i64 * SEC, labels("api", &[]), profile(&stacks))];
+        tokio::time::timeout(Duration::from_secs(20), store.ingest("t1", batch))
             .await
             .expect("maintenance woken early, not after its hour")
             .unwrap();
@@ -447,7 +447,7 @@ async fn a_store_closed_right_after_opening_shuts_down_and_refuses_writes(b: Bac
         let store = open(&b, &clock).await;
         let closed = tokio::time::timeout(Duration::from_secs(10), store.close()).await;
         assert!(closed.is_ok(), "round {round}: close() did not return");
-        let refused = store.ingest("t1", &[]).await;
+        let refused = store.ingest("t1", vec![]).await;
         assert!(refused.is_err(), "round {round}: a closed store accepted a write");
     }
 }

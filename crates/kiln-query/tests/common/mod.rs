@@ -101,7 +101,7 @@ pub async fn ingest(store: &Store, profiles: &[Ingested]) {
         };
         batch.push(one);
     }
-    store.ingest(TENANT, &batch).await.unwrap();
+    store.ingest(TENANT, batch).await.unwrap();
 }
 
 /// A fixture series: service, profile type, other labels.

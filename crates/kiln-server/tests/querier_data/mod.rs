@@ -129,7 +129,7 @@ pub async fn store() -> Store {
     let go = go_profile();
     let cpu = go.sample_types.iter().position(|t| go.str(t.ty) == "cpu").unwrap();
     batch.push(ingest_profile(0x5555, GO_AT, labels("checkout", "c"), go, cpu));
-    store.ingest("acme", &batch).await.unwrap();
+    store.ingest("acme", batch).await.unwrap();
     store
 }
 
