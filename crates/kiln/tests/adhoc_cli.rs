@@ -13,6 +13,9 @@ fn temp_dir() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("kiln-adhoc-{}-{n}", std::process::id()));
+    // A directory left by an earlier run whose process had the same pid
+    // would add its reports to this test's count.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
